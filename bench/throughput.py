@@ -1,0 +1,105 @@
+"""Analysis throughput and scan memory (issue: patroli scan).
+
+Prints:
+- analysis throughput in posts/s on one core: ``analyze()`` over the corpus repeated to
+  N posts (default 100,000), one process, no store;
+- peak RSS (MB) of a full ``patroli scan`` of a 10,000- and a 100,000-post JSONL file
+  into a fresh SQLite database, each in its own process, and their ratio (flat = ~1.0).
+
+Targets: >= 2,000 posts/s; peak RSS < 400 MB and flat in input size.
+Posts come from ``$PATROLI_SHARED/data/corpus/posts.jsonl`` (default ../shared), else
+the bundled demo posts. Usage: ``python bench/throughput.py [--posts N] [--skip-memory]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+SHARED = Path(os.environ.get("PATROLI_SHARED", REPO.parent / "shared"))
+
+
+def base_texts() -> tuple[list[dict], str]:
+    corpus = SHARED / "data" / "corpus" / "posts.jsonl"
+    src = corpus if corpus.exists() else REPO / "src" / "patroli" / "data" / "demo" / "posts.jsonl"
+    with src.open(encoding="utf-8") as fh:
+        rows = [json.loads(line) for line in fh if line.strip()]
+    return [{"text": r["text"], "platform": r.get("platform")} for r in rows], str(src)
+
+
+def write_jsonl(path: Path, rows: list[dict], n: int) -> None:
+    with path.open("w", encoding="utf-8") as fh:
+        for i in range(n):
+            r = rows[i % len(rows)]
+            fh.write(json.dumps({"id": f"B{i:07d}", "platform": r["platform"],
+                                 "text": r["text"]}, ensure_ascii=False) + "\n")
+
+
+def throughput(rows: list[dict], n: int) -> float:
+    from patroli.analysis import analyze, default_ruleset
+    from patroli.types import Post
+
+    rules = default_ruleset()
+    posts = [Post(key=f"B{i}", text=rows[i % len(rows)]["text"]) for i in range(n)]
+    analyze(posts[0], rules=rules)  # warm caches
+    t0 = time.perf_counter()
+    for p in posts:
+        analyze(p, rules=rules)
+    return n / (time.perf_counter() - t0)
+
+
+SCAN_ONCE = """
+import resource, sys, time
+from patroli.scan import scan
+from patroli.store import Store
+store = Store(sys.argv[2])
+t0 = time.perf_counter()
+s = scan([sys.argv[1]], store=store)
+dt = time.perf_counter() - t0
+store.close()
+print(s.posts_read, s.posts_new, dt, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+"""
+
+
+def scan_memory(rows: list[dict], n: int, tmp: Path) -> tuple[int, float, float]:
+    src = tmp / f"posts_{n}.jsonl"
+    write_jsonl(src, rows, n)
+    db = tmp / f"scan_{n}.db"
+    env = dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1")
+    out = subprocess.run([sys.executable, "-c", SCAN_ONCE, str(src), f"sqlite:///{db}"],
+                         capture_output=True, text=True, check=True, env=env).stdout.split()
+    read, _new, secs, rss = int(out[0]), int(out[1]), float(out[2]), float(out[3])
+    return read, secs, rss
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--posts", type=int, default=100_000)
+    ap.add_argument("--skip-memory", action="store_true")
+    args = ap.parse_args()
+    rows, src = base_texts()
+    print(f"posts from {src} ({len(rows)} distinct texts)")
+    rate = throughput(rows, args.posts)
+    print(f"analysis throughput: {rate:,.0f} posts/s on one core over {args.posts:,} posts "
+          f"(target >= 2,000)")
+    if args.skip_memory:
+        return
+    with tempfile.TemporaryDirectory() as d:
+        figures = {}
+        for n in (10_000, 100_000):
+            read, secs, rss = scan_memory(rows, n, Path(d))
+            figures[n] = rss
+            print(f"scan {n:>7,} posts into SQLite: {read:,} read in {secs:.1f} s "
+                  f"({read / secs:,.0f} posts/s), peak RSS {rss:.0f} MB (target < 400)")
+        print(f"peak RSS ratio 100k/10k: {figures[100_000] / figures[10_000]:.2f} (flat = ~1.0)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,286 @@
+"""Command line: a thin layer over the library (``patroli --help``).
+
+Every command prints a one-line cause and exits with code 2 on bad input (missing,
+unreadable or binary files, unknown formats), 1 on other failures.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+from rich.text import Text
+
+from patroli import __version__
+
+app = typer.Typer(
+    name="patroli",
+    help="patroli: patroli siber rekrutmen ilegal PMI / cyber patrol against illegal "
+    "recruitment of Indonesian migrant workers.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+console = Console()
+err_console = Console(stderr=True)
+
+DbOption = Annotated[
+    Optional[str],
+    typer.Option("--db", help="Database URL or SQLite file (default: $PATROLI_DATABASE_URL, "
+                 "else ./patroli.db)."),
+]
+
+
+def fail(message: str, code: int = 2) -> None:
+    """Print a one-line error to stderr and exit."""
+    err_console.print(Text(f"patroli: error: {message}", style="bold red"), soft_wrap=True)
+    raise typer.Exit(code)
+
+
+def version_callback(value: bool) -> None:
+    if value:
+        console.print(f"patroli {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    version: Annotated[bool, typer.Option("--version", callback=version_callback,
+                                          is_eager=True, help="Show the version.")] = False,
+) -> None:
+    """patroli: scan, explain and store suspected illegal recruitment posts."""
+
+
+@app.command()
+def scan(
+    inputs: Annotated[list[Path], typer.Argument(help="Files or directories to scan "
+                                                 "(JSONL, JSON, CSV, text, Telegram result.json, "
+                                                 "WhatsApp .txt/.zip).")],
+    fmt: Annotated[Optional[str], typer.Option("--format", "-f", help="Force the input "
+                   "format: jsonl, json, csv, text, telegram, whatsapp.")] = None,
+    out: Annotated[Optional[list[Path]], typer.Option("--out", "-o", help="Write a report: "
+                   "FILE.json, FILE.csv or FILE.html (repeatable).")] = None,
+    db: DbOption = None,
+    no_store: Annotated[bool, typer.Option("--no-store", help="Analyse only; store nothing.")] = False,
+    text_column: Annotated[Optional[str], typer.Option(help="CSV/JSON field with the post text "
+                           "(comma-separated to join several).")] = None,
+    id_column: Annotated[Optional[str], typer.Option(help="Field with the record id.")] = None,
+    url_column: Annotated[Optional[str], typer.Option(help="Field with the post URL.")] = None,
+    time_column: Annotated[Optional[str], typer.Option(help="Field with the post time.")] = None,
+    platform_column: Annotated[Optional[str], typer.Option(help="Field with the platform.")] = None,
+    author_column: Annotated[Optional[str], typer.Option(help="Field with the author.")] = None,
+    platform: Annotated[Optional[str], typer.Option(help="Platform of every post "
+                        "(facebook, tiktok, ...), when the input does not say.")] = None,
+    delimiter: Annotated[Optional[str], typer.Option(help="CSV delimiter (default: sniffed).")] = None,
+    encoding: Annotated[Optional[str], typer.Option(help="Input encoding (default: detected).")] = None,
+    top: Annotated[int, typer.Option(help="Rows in the triage table.")] = 15,
+    batch_size: Annotated[int, typer.Option(help="Posts per database transaction.")] = 500,
+    json_summary: Annotated[bool, typer.Option("--json-summary", help="Print the summary as "
+                            "JSON instead of tables.")] = False,
+) -> None:
+    """Scan inputs: find illegal recruitment ads, explain them, store them, report.
+
+    A rerun of the same command resumes a killed scan without duplicates.
+    """
+    from patroli.report import ReportFormatError, open_writer
+    from patroli.report.console import render_summary
+    from patroli.scan import scan as run_scan
+    from patroli.sources import FORMATS, SourceError, SourceOptions
+
+    if fmt is not None and fmt not in FORMATS:
+        fail(f"unknown format {fmt!r} (choose from {', '.join(FORMATS)})")
+    options = SourceOptions(format=fmt, text_column=text_column, id_column=id_column,
+                            url_column=url_column, time_column=time_column,
+                            platform_column=platform_column, author_column=author_column,
+                            platform=platform, delimiter=delimiter, encoding=encoding)
+    for path in inputs:
+        if not path.exists():
+            fail(f"{path}: no such file or directory")
+    writers = []
+    try:
+        writers = [open_writer(p) for p in out or []]
+    except (ReportFormatError, OSError) as exc:
+        fail(str(exc))
+    store = None
+    if not no_store:
+        store = _open_store(db)
+    progress = Progress(SpinnerColumn(), TextColumn("[progress.description]{task.description}"),
+                        BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                        console=err_console, transient=True,
+                        disable=json_summary or not err_console.is_terminal)
+    try:
+        with progress:
+            task = progress.add_task("Memindai / scanning", total=None)
+            summary = run_scan(inputs, store=store, options=options, sinks=writers,
+                               batch_size=batch_size, top_n=top,
+                               on_progress=lambda n: progress.update(task, completed=n))
+    except SourceError as exc:
+        fail(str(exc))
+    finally:
+        if store is not None:
+            store.close()
+    for w in writers:
+        w.close(summary)
+    if json_summary:
+        print(json.dumps(summary.to_dict(), ensure_ascii=False, indent=2))
+    else:
+        render_summary(console, summary)
+        for w in writers:
+            console.print(Text(f"Laporan / report: {w.path} ({w.count} posts)"))
+
+
+@app.command()
+def check(
+    text: Annotated[str, typer.Argument(help="The text of one post, or - to read stdin.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the assessment as JSON.")] = False,
+) -> None:
+    """Explain one text: indicators with evidence and reasons, entities, score."""
+    from patroli.analysis import analyze
+    from patroli.report.console import render_check
+    from patroli.types import Post, content_key
+
+    if text == "-":
+        text = sys.stdin.read()
+    if not text.strip():
+        fail("empty text")
+    post = Post(key=content_key(text), text=text, source="check")
+    a = analyze(post)
+    if as_json:
+        print(json.dumps(a.to_dict(), ensure_ascii=False, indent=2))
+    else:
+        render_check(console, post, a)
+
+
+@app.command()
+def evaluate(
+    gold: Annotated[Path, typer.Argument(help="Gold JSONL in the corpus schema "
+                                         "(label, flags, entities).")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the figures as JSON.")] = False,
+    errors: Annotated[int, typer.Option(help="Misclassified posts to list.")] = 10,
+) -> None:
+    """Compare the analysis with gold annotations: labels, flags, entities."""
+    from patroli.evaluate import GoldFormatError, evaluate as run_evaluate, read_gold
+
+    if not gold.is_file():
+        fail(f"{gold}: no such file")
+    try:
+        ev = run_evaluate(read_gold(gold), keep_errors=max(errors, 0))
+    except GoldFormatError as exc:
+        fail(str(exc))
+    except UnicodeDecodeError:
+        fail(f"{gold}: not UTF-8 text")
+    if as_json:
+        print(json.dumps(ev.to_dict(), ensure_ascii=False, indent=2))
+        return
+    from patroli.report.console import render_evaluation
+
+    render_evaluation(console, ev, errors)
+
+
+@app.command()
+def runs(db: DbOption = None,
+         limit: Annotated[int, typer.Option(help="How many runs.")] = 20) -> None:
+    """List scan runs: source, status, counts, start and end."""
+    store = _open_store(db)
+    t = Table(title="Pemindaian / scan runs")
+    for col in ("id", "status", "source", "started", "finished", "read", "new", "skipped", "errors"):
+        t.add_column(col)
+    for r in store.runs(limit=limit):
+        c = r.get("counts") or {}
+        t.add_row(str(r["id"]), r["status"], Text(r["source"]), _ts(r.get("started_at")),
+                  _ts(r.get("finished_at")), str(c.get("posts_read", "")),
+                  str(c.get("posts_new", "")), str(c.get("posts_skipped", "")),
+                  str(c.get("errors", "")))
+    store.close()
+    console.print(t)
+
+
+@app.command()
+def pivot(
+    value: Annotated[str, typer.Argument(help="A phone number, @handle, URL, domain, email, "
+                                         "agency name or permit number.")],
+    kind: Annotated[Optional[str], typer.Option(help="Entity kind (default: guessed from "
+                    "the value).")] = None,
+    db: DbOption = None,
+    limit: Annotated[int, typer.Option(help="How many posts.")] = 50,
+) -> None:
+    """Every stored post that shares this contact (phone, handle, domain...)."""
+    from patroli.analysis.entities import extract_entities
+
+    kind_value = _guess_entity(value, kind, extract_entities)
+    if kind_value is None:
+        fail(f"cannot tell what {value!r} is; give --kind (phone, telegram, url, domain, email, ...)")
+    k, v = kind_value
+    store = _open_store(db)
+    rows = store.posts_with_entity(k, v, limit=limit)
+    store.close()
+    t = Table(title=f"{k} {v}: {len(rows)} pos / posts")
+    for col in ("level", "score", "label", "platform", "post", "text"):
+        t.add_column(col)
+    for r in rows:
+        t.add_row(r["level"], str(r["risk_score"]), r["label"], str(r.get("platform") or ""),
+                  Text(str(r.get("record_id") or r["key"])), Text(r.get("excerpt") or ""))
+    console.print(t)
+
+
+@app.command()
+def entities(
+    kind: Annotated[Optional[str], typer.Option(help="Only this kind (phone, telegram, ...).")] = None,
+    db: DbOption = None,
+    limit: Annotated[int, typer.Option(help="How many values.")] = 30,
+) -> None:
+    """The contacts shared by the most posts (the start of a network)."""
+    store = _open_store(db)
+    rows = store.entity_counts(kind, limit=limit)
+    store.close()
+    t = Table(title="Entitas bersama / shared entities")
+    for col in ("kind", "value", "posts", "max score"):
+        t.add_column(col)
+    for r in rows:
+        t.add_row(r["kind"], Text(r["value"]), str(r["n_posts"]), str(r.get("max_risk", "")))
+    console.print(t)
+
+
+def _guess_entity(value: str, kind: str | None, extract) -> tuple[str, str] | None:
+    if kind:
+        found = [e for e in extract(value) if e.kind == kind]
+        return (kind, found[0].value if found else value.strip())
+    order = ("phone", "telegram", "email", "url", "permit_number", "licence_number",
+             "agency_name", "domain")
+    found = extract(value)
+    for k in order:
+        for e in found:
+            if e.kind == k:
+                if k == "url" and "/" not in value.strip().rstrip("/").split("://")[-1]:
+                    host = [d for d in found if d.kind == "domain"]
+                    if host:
+                        return ("domain", host[0].value)
+                return (k, e.value)
+    return None
+
+
+def _ts(value) -> str:
+    if not value:
+        return ""
+    from zoneinfo import ZoneInfo
+
+    return value.astimezone(ZoneInfo("Asia/Jakarta")).strftime("%Y-%m-%d %H:%M WIB")
+
+
+def _open_store(db: str | None):
+    from patroli.store import Store
+
+    try:
+        return Store(db)
+    except Exception as exc:  # a bad URL or unreachable server: one line, exit 2
+        fail(f"cannot open database: {str(exc).splitlines()[0]}")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    app()

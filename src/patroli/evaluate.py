@@ -1,0 +1,203 @@
+"""Compare the analysis with gold annotations in the corpus schema.
+
+Gold records (JSON Lines, ``shared/data/corpus/README.md``): ``text``, ``label``
+(illegal/legitimate/awareness/other), ``flags`` (indicator ids), ``entities``
+(``phones`` E.164, ``urls``, ``telegram`` "@handle", ``emails``, ``money``
+``[{amount, currency, period}]``). Records missing a field are evaluated on the
+fields they have.
+
+``evaluate(records) -> Evaluation`` with per-label precision/recall/F1, the confusion
+matrix, illegal-vs-rest figures, the share of awareness posts labeled illegal,
+per-flag and per-entity-kind precision/recall (micro over posts, sets per post).
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
+
+from patroli.analysis import analyze
+from patroli.analysis.rules import RuleSet, default_ruleset
+from patroli.types import LABELS, Assessment, Post, content_key
+
+#: gold entity field -> (assessment entity kind, how to compare)
+ENTITY_FIELDS = {"phones": "phone", "urls": "url", "telegram": "telegram", "emails": "email",
+                 "money": "money"}
+
+
+class GoldFormatError(ValueError):
+    """A gold file line is not a JSON object with a text (message names file:line)."""
+
+
+@dataclass
+class PRF:
+    """Counts and figures of one class or kind: tp, fp, fn -> precision, recall, f1 (0..1)."""
+
+    tp: int = 0
+    fp: int = 0
+    fn: int = 0
+
+    @property
+    def precision(self) -> float:
+        return self.tp / (self.tp + self.fp) if self.tp + self.fp else 1.0
+
+    @property
+    def recall(self) -> float:
+        return self.tp / (self.tp + self.fn) if self.tp + self.fn else 1.0
+
+    @property
+    def f1(self) -> float:
+        p, r = self.precision, self.recall
+        return 2 * p * r / (p + r) if p + r else 0.0
+
+    def add_sets(self, gold: Counter, pred: Counter) -> None:
+        self.tp += sum((gold & pred).values())
+        self.fp += sum((pred - gold).values())
+        self.fn += sum((gold - pred).values())
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"tp": self.tp, "fp": self.fp, "fn": self.fn, "precision": round(self.precision, 4),
+                "recall": round(self.recall, 4), "f1": round(self.f1, 4)}
+
+
+@dataclass
+class Evaluation:
+    """Figures of one evaluation run (see module docstring)."""
+
+    n: int = 0
+    labels: dict[str, dict[str, float]] = field(default_factory=dict)
+    confusion: list[list[int]] = field(default_factory=list)
+    illegal_vs_rest: PRF = field(default_factory=PRF)
+    awareness_as_illegal: float = 0.0
+    awareness_high: int = 0
+    flags: dict[str, PRF] = field(default_factory=dict)
+    entities: dict[str, PRF] = field(default_factory=dict)
+    errors: list[dict[str, Any]] = field(default_factory=list)
+    accuracy: float = 0.0
+    macro_f1: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "n": self.n,
+            "accuracy": round(self.accuracy, 4),
+            "macro_f1": round(self.macro_f1, 4),
+            "labels": self.labels,
+            "confusion": {"labels": list(LABELS), "matrix": self.confusion},
+            "illegal_vs_rest": self.illegal_vs_rest.to_dict(),
+            "awareness_as_illegal": round(self.awareness_as_illegal, 4),
+            "awareness_high": self.awareness_high,
+            "flags": {k: v.to_dict() for k, v in sorted(self.flags.items())},
+            "entities": {k: v.to_dict() for k, v in self.entities.items()},
+            "errors": self.errors,
+        }
+
+
+def read_gold(path: str | Path) -> Iterator[dict[str, Any]]:
+    """Gold records of a JSONL file; raises GoldFormatError naming file:line."""
+    with open(path, encoding="utf-8-sig") as fh:
+        for n, line in enumerate(fh, 1):
+            if not line.strip():
+                continue
+            try:
+                rec = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise GoldFormatError(f"{path}:{n}: not JSON ({exc.msg})") from None
+            if not isinstance(rec, dict) or not isinstance(rec.get("text"), str):
+                raise GoldFormatError(f"{path}:{n}: not an object with a 'text' string")
+            yield rec
+
+
+def _money_key(amount: Any, currency: Any, period: Any) -> str:
+    return f"{float(amount):g} {str(currency).upper()}/{period or '-'}"
+
+
+def gold_entities(rec: dict[str, Any], field_name: str) -> Counter:
+    values = (rec.get("entities") or {}).get(field_name) or []
+    if field_name == "money":
+        return Counter(_money_key(m.get("amount"), m.get("currency"), m.get("period"))
+                       for m in values if isinstance(m, dict))
+    return Counter({_norm_value(field_name, str(v)) for v in values})
+
+
+def predicted_entities(a: Assessment, field_name: str) -> Counter:
+    kind = ENTITY_FIELDS[field_name]
+    if kind == "money":
+        return Counter(_money_key(e.data.get("amount"), e.data.get("currency"), e.data.get("period"))
+                       for e in a.entities if e.kind == "money")
+    return Counter({_norm_value(field_name, e.value) for e in a.entities if e.kind == kind})
+
+
+def _norm_value(field_name: str, value: str) -> str:
+    v = value.strip()
+    if field_name in ("telegram", "emails"):
+        return v.lower()
+    if field_name == "urls":
+        v = v.rstrip("/")
+        scheme, sep, rest = v.partition("://")
+        return (scheme.lower() + sep + rest) if sep else v
+    return v
+
+
+def evaluate(records: Iterable[dict[str, Any]], *, rules: RuleSet | None = None,
+             keep_errors: int = 50) -> Evaluation:
+    """Analyse each gold record's text and compare (see module docstring).
+
+    keep_errors: how many misclassified posts to keep for the report (id, gold, predicted,
+    score, indicators).
+    """
+    rules = rules or default_ruleset()
+    ev = Evaluation()
+    gold_labels: list[str] = []
+    pred_labels: list[str] = []
+    flag_ids = {r for r in rules.indicator_ids()}
+    for rec in records:
+        text = rec["text"]
+        post = Post(key=str(rec.get("id") or content_key(text)), text=text,
+                    platform=rec.get("platform"), record_id=rec.get("id"))
+        a = analyze(post, rules=rules)
+        ev.n += 1
+        gold = rec.get("label")
+        if gold in LABELS:
+            gold_labels.append(gold)
+            pred_labels.append(a.label)
+            if gold == "awareness":
+                ev.awareness_high += a.level == "high"
+            if gold != a.label and len(ev.errors) < keep_errors:
+                ev.errors.append({"id": rec.get("id"), "gold": gold, "predicted": a.label,
+                                  "score": a.risk_score, "indicators": a.indicators,
+                                  "text": text[:160]})
+        if "flags" in rec:
+            gold_flags = set(rec.get("flags") or [])
+            pred_flags = set(a.indicators)
+            for flag in gold_flags | (pred_flags & flag_ids):
+                ev.flags.setdefault(flag, PRF()).add_sets(
+                    Counter({flag} & gold_flags), Counter({flag} & pred_flags))
+        if "entities" in rec:
+            for field_name in ENTITY_FIELDS:
+                ev.entities.setdefault(field_name, PRF()).add_sets(
+                    gold_entities(rec, field_name), predicted_entities(a, field_name))
+    if gold_labels:
+        p, r, f, s = precision_recall_fscore_support(
+            gold_labels, pred_labels, labels=list(LABELS), zero_division=0)
+        ev.labels = {lab: {"precision": round(float(p[i]), 4), "recall": round(float(r[i]), 4),
+                           "f1": round(float(f[i]), 4), "support": int(s[i])}
+                     for i, lab in enumerate(LABELS)}
+        ev.confusion = confusion_matrix(gold_labels, pred_labels, labels=list(LABELS)).tolist()
+        ev.accuracy = sum(g == p for g, p in zip(gold_labels, pred_labels)) / len(gold_labels)
+        present = [lab for lab in LABELS if ev.labels[lab]["support"]]
+        ev.macro_f1 = sum(ev.labels[lab]["f1"] for lab in present) / len(present)
+        for g, p in zip(gold_labels, pred_labels):
+            ev.illegal_vs_rest.tp += g == "illegal" and p == "illegal"
+            ev.illegal_vs_rest.fp += g != "illegal" and p == "illegal"
+            ev.illegal_vs_rest.fn += g == "illegal" and p != "illegal"
+        n_aw = gold_labels.count("awareness")
+        ev.awareness_as_illegal = (sum(g == "awareness" and p == "illegal"
+                                       for g, p in zip(gold_labels, pred_labels)) / n_aw
+                                   if n_aw else 0.0)
+    return ev
