@@ -1,12 +1,29 @@
 """Normalisation that folds obfuscation while keeping offsets into the original text.
 
-PLACEHOLDER INTERFACE (to be completed): ``normalize(text) -> Normalized``.
+``normalize(text) -> Normalized``: the folded text is what indicator rules match against:
+
+* lower-case, NFKC (full-width forms folded), accents stripped, Unicode digits (e.g.
+  Arabic-Indic) folded to ASCII digits, Unicode dashes folded to ``-`` and curly quotes to
+  ASCII quotes;
+* emoji, pictographs, flags, variation selectors, zero-width and other decorative symbols
+  replaced by a space;
+* leetspeak folded inside words (``g4ji`` -> ``gaji``, ``l0ker`` -> ``loker``,
+  ``k4mboj4`` -> ``kamboja``, ``g@ji`` -> ``gaji``) but never inside numbers (``15jt``,
+  ``0812``, ``rp 8.500.000`` keep their digits) nor inside e-mail addresses;
+* whitespace runs collapsed to one space.
+
+Speed: pure-ASCII stretches are handled by ``str.lower`` and a few regex passes; only
+non-ASCII characters go through a (cached) per-character fold.
 """
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
+
+__all__ = ["Normalized", "fold_char", "normalize"]
 
 
 @dataclass(slots=True)
@@ -16,6 +33,7 @@ class Normalized:
     text: the folded text (lower-case, NFKC, obfuscation folded).
     offsets: ``offsets[i]`` is the index in the original text of folded character ``i``;
         ``len(offsets) == len(text) + 1`` (the last entry is ``len(original)``).
+        Offsets are non-decreasing.
     """
 
     original: str
@@ -23,20 +41,208 @@ class Normalized:
     offsets: list[int]
 
     def span(self, start: int, end: int) -> tuple[int, int]:
-        """Map a folded-text span [start, end) to the original text span."""
+        """Map a folded-text span [start, end) to the original text span.
+
+        start, end: indices into ``self.text`` (0 <= start <= end <= len(text)).
+        Returns ``(ostart, oend)`` with ``0 <= ostart <= oend <= len(original)``.
+        """
         if end <= start:
             o = self.offsets[start]
             return (o, o)
         return (self.offsets[start], self.offsets[end - 1] + 1)
 
 
-def normalize(text: str) -> Normalized:
-    out: list[str] = []
-    offs: list[int] = []
-    for i, ch in enumerate(text):
-        folded = unicodedata.normalize("NFKC", ch).lower()
-        for c in folded:
+# Unicode categories replaced by a space: symbols (emoji, dingbats, arrows), format
+# characters (ZWJ, LRM), marks left alone (variation selectors, keycap), private use,
+# surrogates, controls.
+_SPACE_CATEGORIES = frozenset({"So", "Sk", "Cf", "Co", "Cs", "Cc", "Mn", "Me", "Cn", "Zl", "Zp"})
+_DASHES = frozenset("\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58\ufe63\uff0d")
+_QUOTES = {"\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": "'", "\u2032": "'",
+           "\u201c": '"', "\u201d": '"', "\u201e": '"', "\u201f": '"', "\u2033": '"'}
+
+
+@lru_cache(maxsize=8192)
+def fold_char(ch: str) -> str:
+    """Fold one non-ASCII character: returns its folded form (0, 1 or more chars).
+
+    Lower-cased NFKC with accents stripped; Unicode decimal digits become ASCII digits;
+    dashes become ``-``; emoji and decorative symbols become a single space.
+    """
+    if ch in _DASHES:
+        return "-"
+    q = _QUOTES.get(ch)
+    if q is not None:
+        return q
+    cat = unicodedata.category(ch)
+    if cat == "Nd":
+        return str(unicodedata.digit(ch, 0))
+    if cat in _SPACE_CATEGORIES:
+        return " "
+    if cat.startswith("Z"):
+        return " "
+    decomposed = unicodedata.normalize("NFKD", ch)
+    stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
+    folded = unicodedata.normalize("NFKC", stripped).lower()
+    if not folded:
+        return " "
+    out = []
+    for c in folded:
+        if c.isascii():
             out.append(c)
-            offs.append(i)
-    offs.append(len(text))
-    return Normalized(text, "".join(out), offs)
+        elif c in _DASHES:
+            out.append("-")
+        else:
+            ccat = unicodedata.category(c)
+            if ccat == "Nd":
+                out.append(str(unicodedata.digit(c, 0)))
+            elif ccat in _SPACE_CATEGORIES or ccat.startswith("Z"):
+                out.append(" ")
+            else:
+                out.append(c)
+    return "".join(out)
+
+
+_NON_ASCII_RE = re.compile(r"[^\x00-\x7f]+")
+_WS_RE = re.compile(r"\s+")
+# A word-like token where leetspeak may hide: letters, digits and "@".
+_TOKEN_RE = re.compile(r"[a-z0-9@]*[a-z][a-z0-9@]*")
+_LEET_MAP = {"0": "o", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a"}
+_LEET_CHARS = frozenset("0134578@") - {"8"}
+_VOWELS = frozenset("aeiou")
+# A number written with letter o for zero ("1o jt", "2oo rb"); starts with a real digit.
+_O_IN_NUMBER_RE = re.compile(r"(?<![a-z0-9.,])[1-9][0-9o]*o[0-9o]*(?![a-z0-9])")
+_EMAIL_RE = re.compile(r"[a-z0-9._%+\-]+@[a-z0-9\-]+(?:\.[a-z0-9\-]+)+")
+# Letters that count as "real" letters for deciding that a token is a word: o, i and l
+# are excluded because they stand for digits in obfuscated phone numbers (O8l2).
+_WORD_LETTERS_RE = re.compile(r"[a-hjkmnp-z]")
+
+
+def _fold_leet_token(tok: str) -> str:
+    """Fold leetspeak inside one lower-case token; returns a string of the same length."""
+    if len(_WORD_LETTERS_RE.findall(tok)) < 2:
+        return tok
+    n = len(tok)
+    chars = list(tok)
+    internal = False
+    # First pass: single leet chars (or short runs) strictly between letters.
+    i = 0
+    while i < n:
+        c = tok[i]
+        if c in _LEET_CHARS:
+            j = i
+            while j < n and tok[j] in _LEET_CHARS:
+                j += 1
+            if j - i <= 2 and i > 0 and j < n and tok[i - 1].isalpha() and tok[j].isalpha():
+                for k in range(i, j):
+                    chars[k] = _leet_letter(tok, k)
+                internal = True
+            i = j
+        else:
+            i += 1
+    if internal:
+        # Second pass: a trailing or leading leet char next to a letter ("k4mboj4").
+        if n >= 2 and tok[-1] in _LEET_CHARS and tok[-2].isalpha():
+            chars[-1] = _leet_letter(tok, n - 1)
+        if n >= 2 and tok[0] in _LEET_CHARS and tok[1].isalpha():
+            chars[0] = _leet_letter(tok, 0)
+    return "".join(chars)
+
+
+def _leet_letter(tok: str, k: int) -> str:
+    c = tok[k]
+    if c == "1":
+        prev = tok[k - 1] if k > 0 else ""
+        nxt = tok[k + 1] if k + 1 < len(tok) else ""
+        if nxt in _VOWELS and (prev in _VOWELS or nxt in "ie"):
+            return "l"
+        return "i"
+    return _LEET_MAP[c]
+
+
+def _fold_leet(text: str) -> str:
+    """Same-length leetspeak fold over a lower-case text (e-mail addresses untouched)."""
+    protected: list[tuple[int, int]] = []
+    if "@" in text:
+        protected = [m.span() for m in _EMAIL_RE.finditer(text)]
+
+    def repl(m: re.Match[str]) -> str:
+        tok = m.group()
+        if tok.isalpha():
+            return tok
+        if protected:
+            s = m.start()
+            for a, b in protected:
+                if a <= s < b:
+                    return tok
+        return _fold_leet_token(tok)
+
+    return _TOKEN_RE.sub(repl, text)
+
+
+def normalize(text: str) -> Normalized:
+    """Fold ``text`` for rule matching, keeping a map back to the original offsets.
+
+    text: any string (may be empty, may be megabytes long; runs in linear time).
+    Returns ``Normalized(original=text, text=folded, offsets=...)`` where
+    ``len(offsets) == len(folded) + 1``, offsets are non-decreasing and
+    ``offsets[-1] == len(text)``.
+    """
+    # 1. Per-character fold (ASCII: lower(); non-ASCII: cached fold_char).
+    if text.isascii():
+        folded = text.lower()
+        offsets: list[int] | None = None  # identity
+    else:
+        parts: list[str] = []
+        offs: list[int] = []
+        pos = 0
+        for m in _NON_ASCII_RE.finditer(text):
+            s, e = m.span()
+            if s > pos:
+                parts.append(text[pos:s].lower())
+                offs.extend(range(pos, s))
+            for i in range(s, e):
+                f = fold_char(text[i])
+                parts.append(f)
+                if len(f) == 1:
+                    offs.append(i)
+                else:
+                    offs.extend([i] * len(f))
+            pos = e
+        if pos < len(text):
+            parts.append(text[pos:].lower())
+            offs.extend(range(pos, len(text)))
+        folded = "".join(parts)
+        offsets = offs
+    # 2. Leetspeak (same length: offsets unchanged); letter o inside a number ("1o jt").
+    folded = _fold_leet(folded)
+    if "o" in folded:
+        folded = _O_IN_NUMBER_RE.sub(lambda m: m.group().replace("o", "0"), folded)
+    # 3. Collapse whitespace runs to one space (and any single non-space whitespace).
+    out_parts: list[str] = []
+    out_offs: list[int] = []
+    pos = 0
+    changed = False
+    for m in _WS_RE.finditer(folded):
+        s, e = m.span()
+        if e - s == 1 and folded[s] == " ":
+            continue
+        changed = True
+        out_parts.append(folded[pos:s])
+        out_parts.append(" ")
+        if offsets is None:
+            out_offs.extend(range(pos, s + 1))
+        else:
+            out_offs.extend(offsets[pos:s + 1])
+        pos = e
+    if changed:
+        out_parts.append(folded[pos:])
+        if offsets is None:
+            out_offs.extend(range(pos, len(folded)))
+        else:
+            out_offs.extend(offsets[pos:])
+        folded = "".join(out_parts)
+        offsets = out_offs
+    elif offsets is None:
+        offsets = list(range(len(folded)))
+    offsets.append(len(text))
+    return Normalized(text, folded, offsets)

@@ -1,0 +1,117 @@
+"""Countries and cities named in a text (pure; lexicon ``data/lexicons/places.yaml``).
+
+One compiled alternation regex (longest names first, word boundaries) over the folded
+text finds every name; regions ("Eropa", "Amerika Selatan") are matched so that their
+words are not read as a country, but are not reported. Names listed under ``case`` are
+abbreviations that are also ordinary words ("AS", "US", "UK") and count only when written
+in capitals in the original text.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+
+from patroli.analysis.normalize import Normalized
+
+__all__ = ["LEXICONS", "PlaceMatch", "find_places"]
+
+#: Bundled lexicon folder (read once, lazily).
+LEXICONS = Path(__file__).resolve().parent.parent / "data" / "lexicons"
+
+
+@dataclass(slots=True, frozen=True)
+class PlaceMatch:
+    """kind: "country" | "city"; value: ISO alpha-2 (country) or canonical city name;
+    country: ISO alpha-2 of the country; span: original-text span."""
+
+    kind: str
+    value: str
+    country: str
+    span: tuple[int, int]
+
+
+@lru_cache(maxsize=1)
+def _lexicon() -> tuple[re.Pattern[str], dict[str, tuple[str, str, str]], re.Pattern[str] | None,
+                        dict[str, str]]:
+    data = yaml.safe_load((LEXICONS / "places.yaml").read_text(encoding="utf-8"))
+    table: dict[str, tuple[str, str, str]] = {}
+    for code, spec in (data.get("countries") or {}).items():
+        for name in spec.get("names") or []:
+            table.setdefault(_key(name), ("country", code, code))
+    cities: dict[str, tuple[str, str, str]] = {}
+    for name, code in (data.get("cities") or {}).items():
+        cities[_key(name)] = ("city", name, code)
+    for region in data.get("regions") or []:
+        table[_key(region)] = ("region", region, "")
+    names = set(table) | set(cities)
+    pattern = re.compile(rf"(?<![a-z0-9])(?:{_trie_regex(sorted(names))})(?![a-z0-9])")
+    merged = dict(table)
+    for k, v in cities.items():
+        merged["city:" + k] = v
+    case_map: dict[str, str] = {}
+    for code, spec in (data.get("countries") or {}).items():
+        for abbr in spec.get("case") or []:
+            case_map[abbr] = code
+    case_re = (re.compile(r"(?<![A-Za-z0-9])(?:" + "|".join(map(re.escape, case_map))
+                          + r")(?![A-Za-z0-9])") if case_map else None)
+    return pattern, merged, case_re, case_map
+
+
+def _trie_regex(words: list[str]) -> str:
+    """A regex alternation shaped as a prefix trie (fast: no per-name backtracking).
+
+    Longer names win over their prefixes ("thailand" before "thai"); a space inside a
+    name matches a space, a dash or nothing.
+    """
+    trie: dict = {}
+    for w in words:
+        node = trie
+        for ch in w:
+            node = node.setdefault(ch, {})
+        node[""] = {}
+
+    def build(node: dict) -> str:
+        end = "" in node
+        branches = []
+        for ch in sorted(k for k in node if k):
+            piece = r"[\s\-]?" if ch == " " else re.escape(ch)
+            branches.append(piece + build(node[ch]))
+        if not branches:
+            return ""
+        body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+        return f"(?:{body})?" if end else body
+
+    return build(trie)
+
+
+def _key(name: str) -> str:
+    return re.sub(r"[\s\-]+", " ", name.strip().lower())
+
+
+def find_places(norm: Normalized) -> list[PlaceMatch]:
+    """Countries (ISO alpha-2) and cities named in the text, in text order.
+
+    A city that is also a country name ("Singapore") yields both a city and a country.
+    """
+    pattern, table, case_re, case_map = _lexicon()
+    out: list[PlaceMatch] = []
+    for m in pattern.finditer(norm.text):
+        k = _key(m.group())
+        span = norm.span(m.start(), m.end())
+        c = table.get(k)
+        if c is not None and c[0] == "country":
+            out.append(PlaceMatch("country", c[1], c[2], span))
+        city = table.get("city:" + k)
+        if city is not None:
+            out.append(PlaceMatch("city", city[1], city[2], span))
+    if case_re is not None:
+        for m in case_re.finditer(norm.original):
+            code = case_map[m.group()]
+            out.append(PlaceMatch("country", code, code, m.span()))
+    out.sort(key=lambda p: p.span)
+    return out

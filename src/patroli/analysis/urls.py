@@ -1,0 +1,263 @@
+"""URLs, e-mail addresses and Telegram handles, with de-obfuscation (pure; no I/O at call time).
+
+Handles defanged and obfuscated links (``hxxps``, ``bit(.)ly``, ``[.]``, ``(dot)``,
+``[dot]``, `` titik ``, spaced ``t . me / x``, ``garing`` for "/"), a word glued before
+the scheme ("Daftar:https://..."), trailing punctuation and emoji. Bare domains (no
+scheme, no "www.") are accepted only with a TLD from ``data/lexicons/tlds.txt`` and not
+when written in capitals ("PT.ASIA"). Shorteners come from ``data/lexicons/shorteners.txt``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+__all__ = [
+    "LEXICONS",
+    "EmailMatch",
+    "HandleMatch",
+    "UrlMatch",
+    "find_emails",
+    "find_telegram_handles",
+    "find_urls",
+    "shorteners",
+    "tlds",
+]
+
+#: Bundled lexicon folder (read once, lazily).
+LEXICONS = Path(__file__).resolve().parent.parent / "data" / "lexicons"
+
+
+@dataclass(slots=True)
+class UrlMatch:
+    """url: normalised URL ("https://bit.ly/x"); host: lower-case host without "www.";
+    span: original-text span; data: {"shortener": True} / {"obfuscated": True}.
+    telegram: "@handle" for t.me/<handle> links; whatsapp: digits of wa.me links."""
+
+    url: str
+    host: str
+    span: tuple[int, int]
+    data: dict[str, Any] = field(default_factory=dict)
+    telegram: str | None = None
+    whatsapp: str | None = None
+
+
+@dataclass(slots=True, frozen=True)
+class EmailMatch:
+    """email: lower-case address; span: original-text span; obfuscated: (at)/(dot) folded."""
+
+    email: str
+    span: tuple[int, int]
+    obfuscated: bool
+
+
+@dataclass(slots=True, frozen=True)
+class HandleMatch:
+    """handle: "@name" lower-cased; span: original-text span."""
+
+    handle: str
+    span: tuple[int, int]
+
+
+def _read_list(name: str) -> frozenset[str]:
+    text = (LEXICONS / name).read_text(encoding="utf-8")
+    return frozenset(x.strip().lower() for x in text.splitlines()
+                     if x.strip() and not x.lstrip().startswith("#"))
+
+
+@lru_cache(maxsize=1)
+def tlds() -> frozenset[str]:
+    """Top-level domains accepted for bare domains (lower-case, no dot)."""
+    return _read_list("tlds.txt")
+
+
+@lru_cache(maxsize=1)
+def shorteners() -> frozenset[str]:
+    """Link-shortener hosts (lower-case)."""
+    return _read_list("shorteners.txt")
+
+
+_LABEL = r"[a-z0-9](?:[a-z0-9\-]{0,61}[a-z0-9])?"
+_DOT = (r"(?:\s?[\[\(\{]\s?(?:\.|dot|titik)\s?[\]\)\}]\s?|\s(?:dot|titik)\s|\s\.\s|\.)")
+_SLASH = r"(?:/|\s/\s|\sgaring\s)"
+_SCHEME = r"(?:(?:https?|hxxps?|hxxp|h\[?tt\]?ps?)\s?(?:\[:\]|:)\s?//)"
+_PATH_CHARS = r"[A-Za-z0-9\-._~%!$&'()*+,;=:@/?#\[\]]"
+_URL_RE = re.compile(
+    rf"(?:(?P<scheme>{_SCHEME})|(?<![A-Za-z0-9\-_]))(?P<www>www{_DOT})?(?P<host>{_LABEL}(?:{_DOT}{_LABEL})+)"
+    rf"(?::\d{{2,5}})?(?P<path>{_SLASH}{_PATH_CHARS}*)?",
+    re.IGNORECASE,
+)
+_DOT_FOLD_RE = re.compile(_DOT, re.IGNORECASE)
+_TRAIL = ".,;:!?'\"]}>*"
+_TG_HOSTS = frozenset({"t.me", "telegram.me", "telegram.dog"})
+_WA_HOSTS = frozenset({"wa.me", "api.whatsapp.com", "whatsapp.com", "web.whatsapp.com",
+                       "chat.whatsapp.com", "wa.link"})
+_TG_PATH_RE = re.compile(r"/(?:s/)?([A-Za-z][A-Za-z0-9_]{3,31})(?:[/?#]|$)")
+_WA_PHONE_RE = re.compile(r"(?:^/|[?&]phone=)\+?(\d{8,15})")
+
+
+def _trim_trailing(path: str) -> str:
+    """Cut trailing punctuation and unbalanced closing brackets."""
+    while path:
+        if path[-1] in _TRAIL or path[-1] == ")" and path.count("(") < path.count(")"):
+            path = path[:-1]
+        else:
+            break
+    return path
+
+
+def _clean_path(path: str) -> str:
+    path = _trim_trailing(path)
+    path = re.sub(r"^\s?(?:garing\s|/\s?)", "/", path, flags=re.IGNORECASE)
+    return "" if path == "/" else path
+
+
+def find_urls(text: str, skip: list[tuple[int, int]] | None = None) -> list[UrlMatch]:
+    """URLs in ``text`` (original text), in text order.
+
+    skip: spans to ignore (e.g. e-mail addresses found first).
+    Returns ``UrlMatch`` with the normalised URL (https:// added when missing, hxxp folded,
+    no leading "www.", host lower-cased, trailing punctuation/emoji removed).
+    """
+    out: list[UrlMatch] = []
+    tld_set = tlds()
+    for m in _URL_RE.finditer(text):
+        s, e = m.span()
+        if skip and any(a < e and s < b for a, b in skip):
+            continue
+        if s > 0 and text[s - 1] in "@":
+            continue
+        scheme, www = m.group("scheme"), m.group("www")
+        host_raw = m.group("host")
+        if not scheme and s > 0 and (text[s - 1].isalnum() or text[s - 1] in "_-"):
+            continue
+        host = _DOT_FOLD_RE.sub(".", host_raw).lower()
+        obf = host_raw.lower() != host or bool(scheme and "xx" in scheme.lower())
+        labels = host.split(".")
+        tld = labels[-1]
+        path = _clean_path(m.group("path") or "")
+        if not scheme and not www:
+            if tld not in tld_set:
+                continue
+            letters = [c for c in host_raw if c.isalpha()]
+            if letters and all(c.isupper() for c in letters):
+                continue  # "PT.ASIA", "CV.MAJU.COM"-style abbreviations
+            if any(c.isupper() for c in labels[-1] if c.isalpha()) and \
+                    any(c.isupper() for c in host_raw.split(".")[-1]) and not path:
+                continue  # "Jakarta.Info": sentence glued to a capitalised word
+            if all(lbl.isdigit() for lbl in labels[:-1]):
+                continue
+            if e < len(text) and text[e:e + 1] == "@":
+                continue
+        elif tld.isdigit():
+            continue
+        if len(labels) < 2 or not any(c.isalpha() for c in tld):
+            continue
+        if scheme:
+            sch = scheme.lower().replace("xx", "tt").replace("[", "").replace("]", "")
+            sch = "https" if sch.startswith("https") else "http"
+        else:
+            sch = "https"
+        url = f"{sch}://{host}{path}"
+        raw_path = m.group("path") or ""
+        end = e - len(raw_path) + len(_trim_trailing(raw_path))
+        data: dict[str, Any] = {}
+        if host in shorteners():
+            if not path and not scheme and not www:
+                continue  # a shortener named in passing ("bit.ly, s.id"), not a link
+            data["shortener"] = True
+        if obf:
+            data["obfuscated"] = True
+        um = UrlMatch(url, host, (s, end), data)
+        if host in _TG_HOSTS:
+            tm = _TG_PATH_RE.match(path)
+            if tm and tm.group(1).lower() not in ("joinchat", "addstickers", "share", "proxy"):
+                um.telegram = "@" + tm.group(1).lower()
+        if host in _WA_HOSTS:
+            wm = _WA_PHONE_RE.search(path)
+            if wm:
+                um.whatsapp = wm.group(1)
+        out.append(um)
+    return out
+
+
+_AT = r"(?:@|\s?[\[\(\{]\s?(?:at|@)\s?[\]\)\}]\s?|\s(?:at|et)\s)"
+_AT_HINT_RE = re.compile(r"[\[\(\{]\s?(?:at|@)\s?[\]\)\}]|\s(?:at|et)\s", re.IGNORECASE)
+_EMAIL_RE = re.compile(
+    rf"(?<![A-Za-z0-9._%+\-])(?P<local>[A-Za-z0-9][A-Za-z0-9._%+\-]*)(?P<at>{_AT})"
+    rf"(?P<domain>{_LABEL}(?:{_DOT}{_LABEL})+)",
+    re.IGNORECASE,
+)
+
+
+def find_emails(text: str) -> list[EmailMatch]:
+    """E-mail addresses (lower-cased), with ``(at)``, ``[at]``, `` at ``, ``(dot)`` folded.
+
+    Obfuscated forms written with spaces (" at ", " dot ") need a TLD from the bundled list.
+    """
+    out: list[EmailMatch] = []
+    if "@" not in text and not _AT_HINT_RE.search(text):
+        return out
+    tld_set = tlds()
+    for m in _EMAIL_RE.finditer(text):
+        at = m.group("at")
+        domain_raw = m.group("domain")
+        domain = _DOT_FOLD_RE.sub(".", domain_raw).lower()
+        tld = domain.rsplit(".", 1)[-1]
+        obf = at != "@" or domain != domain_raw.lower()
+        if obf and tld not in tld_set:
+            continue
+        if at.strip() in ("at", "et") and (
+                domain == domain_raw.lower() and not re.search(r"[._\d]", m.group("local"))):
+            continue  # "apply at site.example": a preposition, not an obfuscated "@"
+        if text[m.end():m.end() + 1] == "/":
+            continue
+        if not any(c.isalpha() for c in tld):
+            continue
+        local = m.group("local").rstrip(".")
+        out.append(EmailMatch(f"{local.lower()}@{domain}", (m.start(), m.end()), obf))
+    return out
+
+
+_HANDLE_RE = re.compile(r"(?<![A-Za-z0-9_.@/])@([A-Za-z][A-Za-z0-9_]{2,31})(?![A-Za-z0-9_@])")
+_TG_CONTEXT_RE = re.compile(r"(?<![a-z])(?:telegram|tele|tg|telegr|channel|kanal|grup|group"
+                            r"|join)(?![a-z])")
+_OTHER_PLATFORM_RE = re.compile(
+    r"(?<![a-z])(?:ig|insta|instagram|twitter|x|tiktok|tt|fb|facebook|threads|youtube|yt"
+    r"|follow|kami|we are|we're|by|cc|via ig|line)(?![a-z])")
+_CONTACT_CUE_RE = re.compile(
+    r"(?<![a-z])(?:hub|hubungi|admin|pm|chat|kontak|contact|daftar|join|grup|group|channel"
+    r"|kanal|to|ke|recruiter|hr|cs|info|cp|dm)(?![a-z])[\s:.\-]*$")
+
+
+def find_telegram_handles(text: str, lowered: str | None = None) -> list[HandleMatch]:
+    """Bare ``@handle`` mentions that the text ties to Telegram.
+
+    Rule: a handle is Telegram when a Telegram word (telegram/tele/tg/channel/grup/join)
+    is in the same line before it, or when it is offered as a contact ("hub @x",
+    "admin: @x", "send ... to @x", "PM @x") and no other platform (IG, X, TikTok, FB,
+    "follow", "kami @x") is named right before it. Handles inside e-mail addresses and
+    URLs are ignored (t.me links are handled by ``find_urls``).
+    """
+    low = lowered if lowered is not None else text.lower()
+    out: list[HandleMatch] = []
+    for m in _HANDLE_RE.finditer(text):
+        s = m.start()
+        line_start = low.rfind("\n", 0, s) + 1
+        before = low[max(line_start, s - 60):s]
+        near = low[max(line_start, s - 24):s]
+        other = None
+        for om in _OTHER_PLATFORM_RE.finditer(near):
+            other = om
+        tg = None
+        for tm in _TG_CONTEXT_RE.finditer(before):
+            tg = tm
+        if other is not None and (tg is None or tg.start() < other.start() + (len(before)
+                                                                            - len(near))):
+            continue
+        if tg is not None or _CONTACT_CUE_RE.search(near):
+            out.append(HandleMatch("@" + m.group(1).lower(), (s, m.end())))
+    return out
