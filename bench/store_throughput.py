@@ -1,6 +1,6 @@
 """Throughput benchmark of ``Store.save_batch`` (outside the test run).
 
-    python -m patroli.store.bench --posts 100000 --batch 500 [--url sqlite:///bench.db]
+    python bench/store_throughput.py --posts 100000 --batch 500 [--url sqlite:///bench.db]
 
 Writes synthetic posts (about 300 characters of text, a raw record, 3 entities and 2
 findings each) in batches, then reruns the first batches to time an idempotent rerun.
