@@ -1,0 +1,213 @@
+"""Risk score, level, label and label probabilities from findings and cue signals.
+
+One explainable path (every number comes from the rule weights and cue strengths that
+``RuleSet.evaluate`` returns):
+
+1. **Noisy-OR of the findings.** Each finding's ``weight`` (0..100) is read as the chance
+   that this flag alone shows an illegal offer: ``base = 100 * (1 - prod(1 - w/100))``.
+   A single flag proves little (lawful ads say "gaji tinggi" too), so weak flags stay
+   low alone and add up when combined.
+2. **Interaction bonuses** (``COMBO_BONUS``): a risky destination/route (moratorium
+   country, scam hub, informal route, non-work visa) together with a money lure or
+   shortcut (fee, personal account, deduction, document bypass, free costs, high pay)
+   adds ``COMBO_BONUS``; an anonymous recruiter (``no_company_identity`` with
+   ``contact_only_chat`` or ``suspicious_shortlink``) with any strong flag adds ``ANON_BONUS``.
+3. **Lawful-channel discount**: a cited licence/permit and official channels (LTSA,
+   Disnaker, office address, landline; cue group ``legit``) divide the score by
+   ``1 + LEGIT_DISCOUNT * legit`` (half the effect when an upfront fee is asked), unless
+   a finding in ``VOIDS_LEGIT`` exists (a licensed company would not take payment to a
+   personal account, skip documents, use visit visas, take minors ...).
+   The registry check (verify/) decides whether the licence is real.
+4. **Awareness discount**: the score is multiplied by
+   ``1 - AWARENESS_DISCOUNT * awareness_share`` (see ``patroli.analysis.awareness``);
+   for awareness posts the engine has already dropped the ad-only flags.
+
+``level``: ``"high"`` when ``risk_score >= HIGH_MIN`` (70), ``"medium"`` when
+``>= MEDIUM_MIN`` (40), else ``"low"``.
+
+``label`` (in this order):
+* ``awareness`` when awareness cues dominate offer cues (``awareness_dominates``);
+* ``illegal`` when the post is recruitment (work-context cues plus an offer cue or an
+  offer-type finding, or at least two strong findings) and ``risk_score >= ILLEGAL_MIN``;
+* ``legitimate`` when it is recruitment (work context and offer cues) with a lower score;
+* ``other`` otherwise (neither recruitment nor awareness).
+
+``probabilities``: label -> float summing to 1, from the same quantities: awareness share,
+recruitment confidence and a logistic on ``risk_score - ILLEGAL_MIN``; the chosen label is
+always the most probable one.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from patroli.analysis.awareness import awareness_dominates, awareness_share
+from patroli.types import Entity, Finding
+
+#: Level thresholds on the 0–100 risk score.
+HIGH_MIN: int = 70
+MEDIUM_MIN: int = 40
+#: Minimal risk score for a recruitment post to be labelled ``illegal``.
+ILLEGAL_MIN: int = 36
+#: Bonus points for a risky destination/route combined with a money lure or shortcut.
+COMBO_BONUS: float = 12.0
+#: Bonus points for an anonymous chat-only recruiter combined with a strong flag.
+ANON_BONUS: float = 8.0
+#: Score divisor per unit of lawful-channel strength: ``score / (1 + 0.12 * legit)``.
+LEGIT_DISCOUNT: float = 0.12
+#: Fraction of the score removed at full awareness share.
+AWARENESS_DISCOUNT: float = 0.85
+#: Logistic scale (points) of the illegal probability around ``ILLEGAL_MIN``.
+PROB_SCALE: float = 8.0
+
+RISKY_PLACE = frozenset(
+    {"moratorium_destination", "scam_hub_destination", "informal_route", "non_work_visa"}
+)
+LURES = frozenset(
+    {
+        "upfront_fee",
+        "personal_account_payment",
+        "salary_deduction",
+        "document_bypass",
+        "free_costs_claim",
+        "high_salary_claim",
+        "guaranteed_visa",
+    }
+)
+STRONG = frozenset(
+    {
+        "moratorium_destination",
+        "scam_hub_destination",
+        "informal_route",
+        "non_work_visa",
+        "document_bypass",
+        "underage_ok",
+        "unlicensed_agency_claim",
+        "passport_retention",
+        "salary_deduction",
+        "personal_account_payment",
+        "upfront_fee",
+        "identity_document_request",
+        "guaranteed_visa",
+        "credential_request",
+    }
+)
+#: Findings that void the lawful-channel discount (a licensed company would not do this).
+VOIDS_LEGIT = frozenset(
+    {
+        "unlicensed_agency_claim",
+        "personal_account_payment",
+        "document_bypass",
+        "non_work_visa",
+        "underage_ok",
+        "moratorium_destination",
+        "scam_hub_destination",
+        "informal_route",
+        "credential_request",
+    }
+)
+#: Findings that by themselves show the post is recruiting (an offer), even without cues.
+#: Findings that by themselves show the post is recruiting (an offer), even without cues.
+OFFER_FINDINGS = STRONG | {"contact_only_chat", "no_company_identity", "job_title_vague"}
+
+
+@dataclass(slots=True)
+class ScoreResult:
+    """Result of ``score_assessment``.
+
+    risk_score: int 0–100; level: "high"/"medium"/"low"; label: one of ``types.LABELS``;
+    probabilities: label -> float (sum 1); parts: the intermediate numbers (explanation).
+    """
+
+    risk_score: int
+    level: str
+    label: str
+    probabilities: dict[str, float]
+    parts: dict[str, Any] = field(default_factory=dict)
+
+
+def level_for(score: float) -> str:
+    """Level for a 0–100 score: "high" (>= HIGH_MIN), "medium" (>= MEDIUM_MIN), else "low"."""
+    if score >= HIGH_MIN:
+        return "high"
+    if score >= MEDIUM_MIN:
+        return "medium"
+    return "low"
+
+
+def _sigmoid(x: float) -> float:
+    return 1.0 / (1.0 + math.exp(-x))
+
+
+def score_assessment(findings: Iterable[Finding], entities: Iterable[Entity] | None = None,
+                     signals: dict[str, Any] | None = None) -> ScoreResult:
+    """Score one post from its findings and the engine's cue signals.
+
+    findings: ``Finding`` list from ``RuleSet.evaluate`` (weights are points 0..100).
+    entities: the post's entities (not used for the score today; kept for the interface).
+    signals: the dict from ``RuleSet.evaluate`` (``groups``, ``awareness``, ``offer``,
+        ``legit``); missing keys count as 0.
+    Returns a ``ScoreResult``. Pure function; never raises for well-typed input.
+    """
+    fs = list(findings)
+    sig = signals or {}
+    groups: dict[str, float] = dict(sig.get("groups") or {})
+    ids = {f.indicator for f in fs}
+    keep = 1.0
+    for f in fs:
+        keep *= 1.0 - min(max(f.weight, 0.0), 99.0) / 100.0
+    base = 100.0 * (1.0 - keep)
+    bonus = 0.0
+    if ids & RISKY_PLACE and ids & LURES:
+        bonus += COMBO_BONUS
+    anonymous = "no_company_identity" in ids and bool(
+        ids & {"contact_only_chat", "suspicious_shortlink"})
+    if anonymous and ids & STRONG:
+        bonus += ANON_BONUS
+    raw = min(100.0, base + bonus)
+    legit = float(sig.get("legit", groups.get("legit", 0.0)))
+    if legit > 0 and not ids & VOIDS_LEGIT:
+        raw /= 1.0 + LEGIT_DISCOUNT * legit * (0.5 if "upfront_fee" in ids else 1.0)
+    a = float(sig.get("awareness", groups.get("awareness", 0.0)))
+    o = float(sig.get("offer", groups.get("offer", 0.0)))
+    share = awareness_share(a, o, legit)
+    dominated = awareness_dominates(a, o, legit)
+    risk = raw * (1.0 - AWARENESS_DISCOUNT * share)
+    if dominated:
+        risk = min(risk, MEDIUM_MIN - 1.0)
+    risk_score = round(max(0.0, min(100.0, risk)))
+    job = groups.get("job", 0.0) > 0.0
+    recruitment = (job and (o > 0.0 or bool(ids & OFFER_FINDINGS))) or len(ids & STRONG) >= 2
+    if dominated:
+        label = "awareness"
+    elif recruitment and risk_score >= ILLEGAL_MIN:
+        label = "illegal"
+    elif recruitment:
+        label = "legitimate"
+    else:
+        label = "other"
+    rec_conf = 0.9 if recruitment else (0.35 if job else 0.1)
+    p_ill = _sigmoid((risk_score - ILLEGAL_MIN) / PROB_SCALE)
+    probs = {
+        "illegal": (1 - share) * rec_conf * p_ill,
+        "legitimate": (1 - share) * rec_conf * (1 - p_ill),
+        "awareness": share,
+        "other": (1 - share) * (1 - rec_conf),
+    }
+    if max(probs, key=lambda k: probs[k]) != label:
+        probs = {k: 0.5 * v + (0.5 if k == label else 0.0) for k, v in probs.items()}
+    total = sum(probs.values()) or 1.0
+    probs = {k: round(v / total, 4) for k, v in probs.items()}
+    drift = round(1.0 - sum(probs.values()), 4)
+    probs[label] = round(probs[label] + drift, 4)
+    return ScoreResult(
+        risk_score=risk_score,
+        level=level_for(risk_score),
+        label=label,
+        probabilities=probs,
+        parts={"base": base, "bonus": bonus, "legit": legit, "awareness_share": share,
+               "recruitment": recruitment},
+    )
