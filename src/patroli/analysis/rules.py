@@ -82,9 +82,11 @@ def _lead_words(pattern: str) -> frozenset[str] | None:
     """Words one of which must start a token wherever ``pattern`` matches, or None.
 
     Derived from the parsed regex: the leading literal run of every top-level alternative
-    (after zero-width word boundaries), cut to its first ``\\w`` run and ``_LEAD_MAX``
-    characters. None when some alternative starts with a class, a repeat or a non-word
-    literal: the rule then always runs. Used only to skip rules that cannot match.
+    after a word boundary ``\\b``, cut to its first ``\\w`` run and ``_LEAD_MAX``
+    characters. Every match of such a pattern starts at the start of a ``\\w+`` token
+    that begins with one of the words, so the engine tries the regex only there. None
+    when some alternative starts with a class, a repeat, a non-word literal or a literal
+    without ``\\b``: the rule then runs over the whole text.
     """
     try:
         import re._parser as sre_parse  # Python >= 3.11
@@ -93,11 +95,14 @@ def _lead_words(pattern: str) -> frozenset[str] | None:
     c = sre_parse  # local alias
     consts = c._constants if hasattr(c, "_constants") else c  # type: ignore[attr-defined]
 
-    def lead(seq: Any) -> set[str] | None:
+    def lead(seq: Any, bounded: bool = False) -> set[str] | None:
         items = list(seq)
         i = 0
         while i < len(items) and items[i][0] is consts.AT:
+            bounded = bounded or items[i][1] is consts.AT_BOUNDARY
             i += 1
+        if i < len(items) and items[i][0] is consts.LITERAL and not bounded:
+            return None  # a literal without a word boundary may start inside a token
         if i >= len(items):
             return None
         op, av = items[i]
@@ -113,11 +118,11 @@ def _lead_words(pattern: str) -> frozenset[str] | None:
             word = "".join(chars)[:_LEAD_MAX]
             return {word} if word else None
         if op is consts.SUBPATTERN:
-            return lead(av[-1])
+            return lead(av[-1], bounded)
         if op is consts.BRANCH:
             out: set[str] = set()
             for alt in av[1]:
-                got = lead(alt)
+                got = lead(alt, bounded)
                 if got is None:
                     return None
                 out |= got
@@ -129,16 +134,6 @@ def _lead_words(pattern: str) -> frozenset[str] | None:
     except (re.error, ValueError, TypeError, IndexError, AttributeError):  # run the rule always
         return None
     return frozenset(got) if got else None
-
-
-def _token_prefixes(text: str) -> set[str]:
-    """All prefixes (up to ``_LEAD_MAX`` chars) of the ``\\w+`` tokens of ``text``."""
-    out: set[str] = set()
-    for tok in set(_TOKEN.findall(text)):
-        t = tok[:_LEAD_MAX]
-        for i in range(1, len(t) + 1):
-            out.add(t[:i])
-    return out
 
 
 class RuleFormatError(ValueError):
@@ -176,6 +171,8 @@ class Rule:
     regex: re.Pattern[str] | None
     mask: re.Pattern[str] | None
     leads: frozenset[str] | None
+    lead_regex: re.Pattern[str] | None
+    free_regex: re.Pattern[str] | None
     entity: EntityCondition | None
     places: str | None
     requires: list[str]
@@ -313,11 +310,13 @@ def _parse_rule(data: Any, path: str, places: dict[str, tuple[set[str], list[str
         ]
     regex = _compile(patterns, path, "pattern")
     mask = _compile(masks, path, "mask")
-    leads: frozenset[str] | None = None
-    if regex is not None:
-        parts = [_lead_words(p) for p in patterns]
-        if all(x is not None for x in parts):
-            leads = frozenset().union(*parts)  # type: ignore[arg-type]
+    # Patterns whose matches start at known words run only where those words start a
+    # token (fast); the others scan the whole text.
+    lead_parts = [(p, _lead_words(p)) for p in patterns]
+    led = [(p, w) for p, w in lead_parts if w is not None]
+    leads = frozenset().union(*(w for _, w in led)) if led else None
+    lead_regex = _compile([p for p, _ in led], path, "pattern")
+    free_regex = _compile([p for p, w in lead_parts if w is None], path, "pattern")
     ent: EntityCondition | None = None
     if data.get("entity") is not None:
         e = data["entity"]
@@ -374,6 +373,8 @@ def _parse_rule(data: Any, path: str, places: dict[str, tuple[set[str], list[str
         regex=regex,
         mask=mask,
         leads=leads,
+        lead_regex=lead_regex,
+        free_regex=free_regex,
         entity=ent,
         places=place_list,
         requires=requires,
@@ -411,6 +412,37 @@ class RuleSet:
         self.indicators = [r for r in rules if r.kind == "indicator"]
         self.signals = [r for r in rules if r.kind == "signal"]
         self.by_id = {r.id: r for r in rules}
+        # lead word -> indices of the rules whose matches start with it (see _lead_words)
+        self._lead_index: dict[str, list[int]] = {}
+        for i, r in enumerate(rules):
+            for w in r.leads or ():
+                self._lead_index.setdefault(w, []).append(i)
+        self._lead_lengths = sorted({len(w) for w in self._lead_index})
+        self._token_rules: dict[str, tuple[int, ...]] = {}
+
+    def _rules_for_token(self, token: str) -> tuple[int, ...]:
+        """Indices of the rules one of whose lead words is a prefix of ``token`` (cached)."""
+        got = self._token_rules.get(token)
+        if got is None:
+            found: set[int] = set()
+            for n in self._lead_lengths:
+                if n > len(token):
+                    break
+                found.update(self._lead_index.get(token[:n], ()))
+            got = tuple(sorted(found))
+            if len(self._token_rules) > 200_000:  # bound the cache on endless vocabularies
+                self._token_rules.clear()
+            self._token_rules[token] = got
+        return got
+
+    def _start_positions(self, text: str) -> dict[int, list[int]]:
+        """Rule index -> ascending token-start offsets where that rule may match."""
+        positions: dict[int, list[int]] = {}
+        rules_for = self._rules_for_token
+        for m in _TOKEN.finditer(text):
+            for i in rules_for(m.group()[:_LEAD_MAX]):
+                positions.setdefault(i, []).append(m.start())
+        return positions
 
     # ------------------------------------------------------------------ loading
     @classmethod
@@ -558,14 +590,38 @@ class RuleSet:
             return None
         return amount * rate * factor
 
-    def _matches(self, rule: Rule, text: str, prefixes: set[str]
+    def _matches(self, rule: Rule, text: str, starts: list[int] | None
                  ) -> list[tuple[int, int, str]]:
+        """Non-overlapping matches of the rule, leftmost first (as ``re.finditer``).
+
+        starts: offsets where the rule's lead-word patterns can match (tried there with
+        ``Pattern.match``, which sees the text before the offset, so ``\\b`` holds); its
+        other patterns scan the whole text.
+        """
         if rule.regex is None:
             return []
-        if rule.leads is not None and rule.leads.isdisjoint(prefixes):
-            return []
-        hits = [(m.start(), m.end(), m.group(0)) for m in rule.regex.finditer(text)
-                if m.end() > m.start()]
+        hits: list[tuple[int, int, str]] = []
+        if rule.lead_regex is not None:
+            end = -1
+            match = rule.lead_regex.match
+            for pos in starts or ():
+                if pos < end:
+                    continue
+                m = match(text, pos)
+                if m is not None and m.end() > pos:
+                    hits.append((pos, m.end(), m.group(0)))
+                    end = m.end()
+        if rule.free_regex is not None:
+            free = [(m.start(), m.end(), m.group(0)) for m in rule.free_regex.finditer(text)
+                    if m.end() > m.start()]
+            if hits:  # merge, leftmost-longest first, dropping overlaps (as one finditer)
+                merged: list[tuple[int, int, str]] = []
+                for h in sorted(hits + free, key=lambda h: (h[0], -h[1])):
+                    if not merged or h[0] >= merged[-1][1]:
+                        merged.append(h)
+                hits = merged
+            else:
+                hits = free
         if hits and rule.mask is not None:
             masked = [(m.start(), m.end()) for m in rule.mask.finditer(text)]
             if masked:
@@ -586,7 +642,7 @@ class RuleSet:
         "fired": [all fired rule ids before suppression]}``.
         """
         text = norm.text
-        prefixes = _token_prefixes(text)
+        positions = self._start_positions(text)
         ents = list(entities)
         fired: dict[str, list[tuple[int, int]]] = {}
         cues: dict[str, int] = {}
@@ -599,14 +655,14 @@ class RuleSet:
                 return groups.get(ref[6:], 0.0) > 0.0
             return ref in fired
 
-        for rule in self.rules:
+        for index, rule in enumerate(self.rules):
             if rule.requires and not all(cond_ok(r) for r in rule.requires):
                 continue
             if rule.requires_any and not any(cond_ok(r) for r in rule.requires_any):
                 continue
             if rule.unless and any(cond_ok(r) for r in rule.unless):
                 continue
-            hits = self._matches(rule, text, prefixes)
+            hits = self._matches(rule, text, positions.get(index))
             ent_spans: list[tuple[int, int]] = []
             if rule.entity is not None:
                 ent_spans = [e.span for e in ents if self._entity_ok(rule.entity, e)]
