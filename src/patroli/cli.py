@@ -190,7 +190,7 @@ def runs(db: DbOption = None,
     store = _open_store(db)
     t = Table(title="Pemindaian / scan runs")
     for col in ("id", "status", "source", "started", "finished", "read", "new", "skipped", "errors"):
-        t.add_column(col)
+        t.add_column(col, no_wrap=col in ("id", "status"), overflow="fold")
     for r in store.runs(limit=limit):
         c = r.get("counts") or {}
         t.add_row(str(r["id"]), r["status"], Text(r["source"]), _ts(r.get("started_at")),

@@ -117,6 +117,18 @@ def _lead_words(pattern: str) -> frozenset[str] | None:
                 chars.append(ch)
             word = "".join(chars)[:_LEAD_MAX]
             return {word} if word else None
+        if op is consts.IN and bounded:  # a class of word characters: each is a lead
+            chars: set[str] = set()
+            for op2, av2 in av:
+                if op2 is consts.LITERAL:
+                    chars.add(chr(av2))
+                elif op2 is consts.RANGE and av2[1] - av2[0] <= 40:
+                    chars.update(chr(c) for c in range(av2[0], av2[1] + 1))
+                elif op2 is consts.CATEGORY and av2 is consts.CATEGORY_DIGIT:
+                    chars.update("0123456789")
+                else:
+                    return None
+            return chars if all(ch.isalnum() or ch == "_" for ch in chars) else None
         if op is consts.SUBPATTERN:
             return lead(av[-1], bounded)
         if op is consts.BRANCH:
@@ -419,6 +431,10 @@ class RuleSet:
                 self._lead_index.setdefault(w, []).append(i)
         self._lead_lengths = sorted({len(w) for w in self._lead_index})
         self._token_rules: dict[str, tuple[int, ...]] = {}
+
+    def indicator_ids(self) -> list[str]:
+        """Ids of the indicator rules (red flags), in evaluation order."""
+        return [r.id for r in self.indicators]
 
     def _rules_for_token(self, token: str) -> tuple[int, ...]:
         """Indices of the rules one of whose lead words is a prefix of ``token`` (cached)."""
