@@ -47,6 +47,21 @@ def test_embedded_examples_through_analyze(rule_id: str, text: str, should_match
     assert (rule_id in a.indicators) is should_match, (a.indicators, a.signals.get("suppressed"))
 
 
+SIGNAL_EXAMPLES = [
+    (r.id, t, True) for r in RS.signals for t in r.examples_match
+] + [
+    (r.id, t, False) for r in RS.signals for t in r.examples_no_match
+]
+
+
+@pytest.mark.parametrize(("rule_id", "text", "should_match"), SIGNAL_EXAMPLES,
+                         ids=[f"{i}-{'m' if m else 'n'}{n}"
+                              for n, (i, _, m) in enumerate(SIGNAL_EXAMPLES)])
+def test_signal_examples_through_analyze(rule_id: str, text: str, should_match: bool) -> None:
+    a = analyze_text(text)
+    assert (rule_id in a.signals["fired"]) is should_match, a.signals["fired"]
+
+
 def _write(d: Path, name: str, body: str) -> None:
     (d / name).write_text(body, encoding="utf-8")
 

@@ -282,5 +282,16 @@ def _open_store(db: str | None):
         fail(f"cannot open database: {str(exc).splitlines()[0]}")
 
 
+def run() -> None:
+    """Console entry point: ``app()`` with one-line errors for broken rule files."""
+    from patroli.analysis.rules import RuleFormatError
+
+    try:
+        app()
+    except RuleFormatError as exc:
+        err_console.print(Text(f"patroli: error: {exc}", style="bold red"), soft_wrap=True)
+        raise SystemExit(2) from None
+
+
 if __name__ == "__main__":  # pragma: no cover
-    app()
+    run()

@@ -27,8 +27,13 @@ One explainable path (every number comes from the rule weights and cue strengths
 
 ``label`` (in this order):
 * ``awareness`` when awareness cues dominate offer cues (``awareness_dominates``);
-* ``illegal`` when the post is recruitment (work-context cues plus an offer cue or an
-  offer-type finding, or at least two strong findings) and ``risk_score >= ILLEGAL_MIN``;
+* ``illegal`` when the post is recruitment (work-context cues plus an offer cue, an
+  offer-type finding or a lawful-channel cue; a company citing a licence; or two strong
+  findings one of which only makes sense for work) and ``risk_score >= ILLEGAL_MIN``,
+  or when it is an anonymous offer of work abroad (see ``ANON_ABROAD_MIN``: overseas by
+  a country or foreign city entity or the ``overseas`` cue, ``no_company_identity`` and
+  ``contact_only_chat``, no lawful-channel cue); its score is then at least
+  ``ANON_ABROAD_MIN``;
 * ``legitimate`` when it is recruitment (work context and offer cues) with a lower score;
 * ``other`` otherwise (neither recruitment nor awareness).
 
@@ -60,6 +65,12 @@ ANON_BONUS: float = 8.0
 LEGIT_DISCOUNT: float = 0.12
 #: Fraction of the score removed at full awareness share.
 AWARENESS_DISCOUNT: float = 0.85
+#: Risk floor (medium) of an anonymous offer of work abroad: recruitment for a job
+#: outside Indonesia with no company named and no licence or official channel. Lawful
+#: placement abroad goes only through a licensed P3MI (UU 18/2017), and "posted by a
+#: personal account, not a company" (contact only by chat, no company named) is the first of Kemnaker's eight red flags (2022),
+#: so such an offer is labelled ``illegal`` whatever its other flags.
+ANON_ABROAD_MIN: int = 45
 #: Logistic scale (points) of the illegal probability around ``ILLEGAL_MIN``.
 PROB_SCALE: float = 8.0
 
@@ -109,8 +120,11 @@ VOIDS_LEGIT = frozenset(
         "credential_request",
     }
 )
-#: Findings that by themselves show the post is recruiting (an offer), even without cues.
-#: Findings that by themselves show the post is recruiting (an offer), even without cues.
+#: Strong findings that only make sense for work (not for selling goods): two strong
+#: findings, one of them from this set, make a post recruitment even without work words.
+WORK_FINDINGS = STRONG - {"upfront_fee", "personal_account_payment",
+                          "identity_document_request", "credential_request"}
+#: Findings that by themselves show the post is recruiting (an offer), given work context.
 OFFER_FINDINGS = STRONG | {"contact_only_chat", "no_company_identity", "job_title_vague"}
 
 
@@ -147,7 +161,7 @@ def score_assessment(findings: Iterable[Finding], entities: Iterable[Entity] | N
     """Score one post from its findings and the engine's cue signals.
 
     findings: ``Finding`` list from ``RuleSet.evaluate`` (weights are points 0..100).
-    entities: the post's entities (not used for the score today; kept for the interface).
+    entities: the post's entities (countries and cities tell whether the work is abroad).
     signals: the dict from ``RuleSet.evaluate`` (``groups``, ``awareness``, ``offer``,
         ``legit``); missing keys count as 0.
     Returns a ``ScoreResult``. Pure function; never raises for well-typed input.
@@ -180,10 +194,24 @@ def score_assessment(findings: Iterable[Finding], entities: Iterable[Entity] | N
         risk = min(risk, MEDIUM_MIN - 1.0)
     risk_score = round(max(0.0, min(100.0, risk)))
     job = groups.get("job", 0.0) > 0.0
-    recruitment = (job and (o > 0.0 or bool(ids & OFFER_FINDINGS))) or len(ids & STRONG) >= 2
+    cues: dict[str, Any] = dict(sig.get("cues") or {})
+    licensed_claim = bool(cues.get("legit_licence")) and groups.get("company", 0.0) > 0.0
+    recruitment = (
+        (job and (o > 0.0 or bool(ids & OFFER_FINDINGS)))
+        or licensed_claim
+        or (bool(ids & WORK_FINDINGS) and len(ids & STRONG) >= 2)
+    )
+    overseas = groups.get("overseas", 0.0) > 0.0 or any(
+        (e.kind == "country" and e.value != "ID")
+        or (e.kind == "city" and e.data.get("country") not in (None, "ID"))
+        for e in entities or ())
+    anonymous_abroad = (recruitment and overseas and not dominated and legit == 0.0
+                        and {"no_company_identity", "contact_only_chat"} <= ids)
+    if anonymous_abroad and risk_score < ANON_ABROAD_MIN:
+        risk_score = ANON_ABROAD_MIN
     if dominated:
         label = "awareness"
-    elif recruitment and risk_score >= ILLEGAL_MIN:
+    elif recruitment and (risk_score >= ILLEGAL_MIN or anonymous_abroad):
         label = "illegal"
     elif recruitment:
         label = "legitimate"
