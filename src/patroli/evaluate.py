@@ -8,7 +8,9 @@ fields they have.
 
 ``evaluate(records) -> Evaluation`` with per-label precision/recall/F1, the confusion
 matrix, illegal-vs-rest figures, the share of awareness posts labeled illegal,
-per-flag and per-entity-kind precision/recall (micro over posts, sets per post).
+per-flag precision/recall over the flags the gold file uses (indicators outside that
+vocabulary are counted apart), and per-entity-kind precision/recall (micro over posts,
+sets per post).
 """
 
 from __future__ import annotations
@@ -78,6 +80,7 @@ class Evaluation:
     awareness_high: int = 0
     flags: dict[str, PRF] = field(default_factory=dict)
     entities: dict[str, PRF] = field(default_factory=dict)
+    extra_indicators: Counter = field(default_factory=Counter)
     errors: list[dict[str, Any]] = field(default_factory=list)
     accuracy: float = 0.0
     macro_f1: float = 0.0
@@ -94,6 +97,7 @@ class Evaluation:
             "awareness_high": self.awareness_high,
             "flags": {k: v.to_dict() for k, v in sorted(self.flags.items())},
             "entities": {k: v.to_dict() for k, v in self.entities.items()},
+            "extra_indicators": dict(self.extra_indicators),
             "errors": self.errors,
         }
 
@@ -155,7 +159,7 @@ def evaluate(records: Iterable[dict[str, Any]], *, rules: RuleSet | None = None,
     ev = Evaluation()
     gold_labels: list[str] = []
     pred_labels: list[str] = []
-    flag_ids = {r for r in rules.indicator_ids()}
+    flag_pairs: list[tuple[set[str], set[str]]] = []
     for rec in records:
         text = rec["text"]
         post = Post(key=str(rec.get("id") or content_key(text)), text=text,
@@ -173,15 +177,20 @@ def evaluate(records: Iterable[dict[str, Any]], *, rules: RuleSet | None = None,
                                   "score": a.risk_score, "indicators": a.indicators,
                                   "text": text[:160]})
         if "flags" in rec:
-            gold_flags = set(rec.get("flags") or [])
-            pred_flags = set(a.indicators)
-            for flag in gold_flags | (pred_flags & flag_ids):
-                ev.flags.setdefault(flag, PRF()).add_sets(
-                    Counter({flag} & gold_flags), Counter({flag} & pred_flags))
+            flag_pairs.append((set(rec.get("flags") or []), set(a.indicators)))
         if "entities" in rec:
             for field_name in ENTITY_FIELDS:
                 ev.entities.setdefault(field_name, PRF()).add_sets(
                     gold_entities(rec, field_name), predicted_entities(a, field_name))
+    # Flags are measured over the gold file's vocabulary (every flag it uses); indicators
+    # the gold annotations never use (extra rules) are counted in ``extra_indicators``.
+    vocabulary = set().union(*(g for g, _ in flag_pairs)) if flag_pairs else set()
+    for gold_flags, pred_flags in flag_pairs:
+        for flag in vocabulary:
+            ev.flags.setdefault(flag, PRF()).add_sets(
+                Counter({flag} & gold_flags), Counter({flag} & pred_flags))
+        for flag in pred_flags - vocabulary:
+            ev.extra_indicators[flag] += 1
     if gold_labels:
         p, r, f, s = precision_recall_fscore_support(
             gold_labels, pred_labels, labels=list(LABELS), zero_division=0)

@@ -155,6 +155,10 @@ def render_evaluation(console: Console, ev, errors: int = 10) -> None:
             f.add_row(name, f"{m.precision:.3f}", f"{m.recall:.3f}", f"{m.f1:.3f}", str(m.tp),
                       str(m.fp), str(m.fn))
         console.print(f)
+    if ev.extra_indicators:
+        console.print(Text("Indikator di luar kosakata gold / indicators outside the gold "
+                           "vocabulary (posts): " + ", ".join(
+                               f"{k} {v}" for k, v in ev.extra_indicators.most_common())))
     if ev.entities:
         e = Table(title="Entitas / entities")
         for col in ("kind", "precision", "recall", "F1", "tp", "fp", "fn"):
