@@ -233,3 +233,12 @@ def test_corpus_precision_recall(corpus_rows: list[dict]) -> None:
         r_ = tp / max(1, tp + fn)
         print(f"{k}: P={p:.3f} R={r_:.3f} (tp={tp} fp={fp} fn={fn})")
         assert p >= targets[k] and r_ >= targets[k], (k, p, r_)
+
+
+def test_norway_is_a_country_code_not_a_boolean() -> None:
+    """YAML 1.1 reads an unquoted NO as false: the lexicon must keep it a string."""
+    from patroli.analysis.entities import extract_entities
+
+    ents = extract_entities("Lowongan kerja kapal di Norwegia, gaji besar")
+    assert [e.value for e in ents if e.kind == "country"] == ["NO"]
+    assert all(isinstance(e.value, str) for e in ents)

@@ -190,3 +190,29 @@ def test_demo_posts_scan(tmp_path: Path) -> None:
     store.close()
     assert summary.errors == 0 and summary.posts_read >= 30
     assert summary.by_level["high"] >= 5
+
+
+def test_real_samples_scan_without_errors(tmp_path: Path) -> None:
+    """The real export samples and the EMSCAD subset scan end to end into the store."""
+    from conftest import shared_path
+
+    inputs = sorted(shared_path("data", "formats").glob("*/*.json"))
+    inputs += sorted(shared_path("data", "formats", "whatsapp").glob("*.txt"))
+    inputs += sorted(shared_path("data", "formats", "crowdtangle").glob("*.csv"))
+    inputs.append(shared_path("data", "emscad", "fake_job_postings_subset_358.csv"))
+    store = Store(f"sqlite:///{tmp_path / 'real.db'}")
+    summary = scan(inputs, store=store)
+    assert summary.errors == 0, summary.error_samples[:3]
+    assert summary.posts_read >= 358 + 40 + 30
+    assert count_rows(store, "posts") == summary.posts_read
+    store.close()
+
+
+def test_real_news_is_never_high(tmp_path: Path) -> None:
+    """Real Indonesian news on the problem reads as awareness or other, never high."""
+    from conftest import shared_path
+
+    summary = scan([shared_path("data", "real", "news")], store=None)
+    assert summary.posts_read == 5
+    assert summary.by_level["high"] == 0
+    assert set(summary.by_label) <= {"awareness", "other"}

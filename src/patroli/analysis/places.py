@@ -35,17 +35,30 @@ class PlaceMatch:
     span: tuple[int, int]
 
 
+def _iso(code: object, where: str) -> str:
+    """A validated ISO 3166-1 alpha-2 code from the lexicon.
+
+    Raises ValueError naming the entry when YAML turned the code into something else
+    (an unquoted ``NO`` for Norway loads as the boolean false).
+    """
+    if not (isinstance(code, str) and len(code) == 2 and code.isalpha() and code.isupper()):
+        raise ValueError(f"places.yaml: {where}: {code!r} is not an ISO 3166-1 alpha-2 code "
+                         "(quote codes such as \"NO\")")
+    return code
+
+
 @lru_cache(maxsize=1)
 def _lexicon() -> tuple[re.Pattern[str], dict[str, tuple[str, str, str]], re.Pattern[str] | None,
                         dict[str, str]]:
     data = yaml.safe_load((LEXICONS / "places.yaml").read_text(encoding="utf-8"))
     table: dict[str, tuple[str, str, str]] = {}
     for code, spec in (data.get("countries") or {}).items():
+        code = _iso(code, "countries")
         for name in spec.get("names") or []:
             table.setdefault(_key(name), ("country", code, code))
     cities: dict[str, tuple[str, str, str]] = {}
     for name, code in (data.get("cities") or {}).items():
-        cities[_key(name)] = ("city", name, code)
+        cities[_key(name)] = ("city", name, _iso(code, f"cities: {name}"))
     for region in data.get("regions") or []:
         table[_key(region)] = ("region", region, "")
     names = set(table) | set(cities)
@@ -56,7 +69,7 @@ def _lexicon() -> tuple[re.Pattern[str], dict[str, tuple[str, str, str]], re.Pat
     case_map: dict[str, str] = {}
     for code, spec in (data.get("countries") or {}).items():
         for abbr in spec.get("case") or []:
-            case_map[abbr] = code
+            case_map[abbr] = _iso(code, "countries")
     case_re = (re.compile(r"(?<![A-Za-z0-9])(?:" + "|".join(map(re.escape, case_map))
                           + r")(?![A-Za-z0-9])") if case_map else None)
     return pattern, merged, case_re, case_map
