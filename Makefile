@@ -16,10 +16,14 @@ $(STAMP): $(BIN)/python pyproject.toml
 
 install: $(STAMP)
 
+DEMO := src/patroli/data/demo
+DEMO_INPUTS := $(DEMO)/posts.jsonl $(DEMO)/posts.csv $(DEMO)/whatsapp_grup_loker.txt $(DEMO)/telegram_export/result.json
+
 demo: $(STAMP)
-	$(BIN)/patroli scan src/patroli/data/demo/posts.jsonl --db demo.db --out patroli-report.html
+	$(BIN)/patroli scan $(DEMO_INPUTS) --db demo.db --out patroli-report.html --out patroli-report.json
 
 test: $(STAMP)
+	$(BIN)/ruff check src tests bench
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)

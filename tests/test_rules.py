@@ -13,7 +13,28 @@ from patroli.analysis.normalize import normalize
 from patroli.analysis.rules import RuleFormatError, RuleSet, default_rules_dir, default_ruleset
 from patroli.types import Entity
 
-RED_FLAGS = ["high_salary_claim", "no_experience_needed", "free_costs_claim", "upfront_fee", "personal_account_payment", "urgency", "contact_only_chat", "no_company_identity", "unlicensed_agency_claim", "non_work_visa", "moratorium_destination", "scam_hub_destination", "informal_route", "document_bypass", "underage_ok", "salary_deduction", "identity_document_request", "suspicious_shortlink", "foreign_phone", "job_title_vague"]
+RED_FLAGS = [
+    "high_salary_claim",
+    "no_experience_needed",
+    "free_costs_claim",
+    "upfront_fee",
+    "personal_account_payment",
+    "urgency",
+    "contact_only_chat",
+    "no_company_identity",
+    "unlicensed_agency_claim",
+    "non_work_visa",
+    "moratorium_destination",
+    "scam_hub_destination",
+    "informal_route",
+    "document_bypass",
+    "underage_ok",
+    "salary_deduction",
+    "identity_document_request",
+    "suspicious_shortlink",
+    "foreign_phone",
+    "job_title_vague",
+]
 
 RS = default_ruleset()
 EXAMPLES = [(r.id, t, True) for r in RS.indicators for t in r.examples_match] + [

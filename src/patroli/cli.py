@@ -9,11 +9,18 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TextColumn,
+    TimeElapsedColumn,
+)
 from rich.table import Table
 from rich.text import Text
 
@@ -31,7 +38,7 @@ console = Console()
 err_console = Console(stderr=True)
 
 DbOption = Annotated[
-    Optional[str],
+    str | None,
     typer.Option("--db", help="Database URL or SQLite file (default: $PATROLI_DATABASE_URL, "
                  "else ./patroli.db)."),
 ]
@@ -62,23 +69,23 @@ def scan(
     inputs: Annotated[list[Path], typer.Argument(help="Files or directories to scan "
                                                  "(JSONL, JSON, CSV, text, Telegram result.json, "
                                                  "WhatsApp .txt/.zip).")],
-    fmt: Annotated[Optional[str], typer.Option("--format", "-f", help="Force the input "
+    fmt: Annotated[str | None, typer.Option("--format", "-f", help="Force the input "
                    "format: jsonl, json, csv, text, telegram, whatsapp.")] = None,
-    out: Annotated[Optional[list[Path]], typer.Option("--out", "-o", help="Write a report: "
+    out: Annotated[list[Path] | None, typer.Option("--out", "-o", help="Write a report: "
                    "FILE.json, FILE.csv or FILE.html (repeatable).")] = None,
     db: DbOption = None,
     no_store: Annotated[bool, typer.Option("--no-store", help="Analyse only; store nothing.")] = False,
-    text_column: Annotated[Optional[str], typer.Option(help="CSV/JSON field with the post text "
+    text_column: Annotated[str | None, typer.Option(help="CSV/JSON field with the post text "
                            "(comma-separated to join several).")] = None,
-    id_column: Annotated[Optional[str], typer.Option(help="Field with the record id.")] = None,
-    url_column: Annotated[Optional[str], typer.Option(help="Field with the post URL.")] = None,
-    time_column: Annotated[Optional[str], typer.Option(help="Field with the post time.")] = None,
-    platform_column: Annotated[Optional[str], typer.Option(help="Field with the platform.")] = None,
-    author_column: Annotated[Optional[str], typer.Option(help="Field with the author.")] = None,
-    platform: Annotated[Optional[str], typer.Option(help="Platform of every post "
+    id_column: Annotated[str | None, typer.Option(help="Field with the record id.")] = None,
+    url_column: Annotated[str | None, typer.Option(help="Field with the post URL.")] = None,
+    time_column: Annotated[str | None, typer.Option(help="Field with the post time.")] = None,
+    platform_column: Annotated[str | None, typer.Option(help="Field with the platform.")] = None,
+    author_column: Annotated[str | None, typer.Option(help="Field with the author.")] = None,
+    platform: Annotated[str | None, typer.Option(help="Platform of every post "
                         "(facebook, tiktok, ...), when the input does not say.")] = None,
-    delimiter: Annotated[Optional[str], typer.Option(help="CSV delimiter (default: sniffed).")] = None,
-    encoding: Annotated[Optional[str], typer.Option(help="Input encoding (default: detected).")] = None,
+    delimiter: Annotated[str | None, typer.Option(help="CSV delimiter (default: sniffed).")] = None,
+    encoding: Annotated[str | None, typer.Option(help="Input encoding (default: detected).")] = None,
     top: Annotated[int, typer.Option(help="Rows in the triage table.")] = 15,
     batch_size: Annotated[int, typer.Option(help="Posts per database transaction.")] = 500,
     json_summary: Annotated[bool, typer.Option("--json-summary", help="Print the summary as "
@@ -165,7 +172,8 @@ def evaluate(
     errors: Annotated[int, typer.Option(help="Misclassified posts to list.")] = 10,
 ) -> None:
     """Compare the analysis with gold annotations: labels, flags, entities."""
-    from patroli.evaluate import GoldFormatError, evaluate as run_evaluate, read_gold
+    from patroli.evaluate import GoldFormatError, read_gold
+    from patroli.evaluate import evaluate as run_evaluate
 
     if not gold.is_file():
         fail(f"{gold}: no such file")
@@ -205,7 +213,7 @@ def runs(db: DbOption = None,
 def pivot(
     value: Annotated[str, typer.Argument(help="A phone number, @handle, URL, domain, email, "
                                          "agency name or permit number.")],
-    kind: Annotated[Optional[str], typer.Option(help="Entity kind (default: guessed from "
+    kind: Annotated[str | None, typer.Option(help="Entity kind (default: guessed from "
                     "the value).")] = None,
     db: DbOption = None,
     limit: Annotated[int, typer.Option(help="How many posts.")] = 50,
@@ -231,7 +239,7 @@ def pivot(
 
 @app.command()
 def entities(
-    kind: Annotated[Optional[str], typer.Option(help="Only this kind (phone, telegram, ...).")] = None,
+    kind: Annotated[str | None, typer.Option(help="Only this kind (phone, telegram, ...).")] = None,
     db: DbOption = None,
     limit: Annotated[int, typer.Option(help="How many values.")] = 30,
 ) -> None:

@@ -170,14 +170,8 @@ def scan(
         summary.sources.append(source)
         run_id = None
         run_errors: list[tuple[str, str]] = []
-
-        def record_error(err: RecordError) -> None:
-            summary.add_error(err)
-            run_errors.append((err.location, err.message))
-            if on_error:
-                on_error(err)
-
-        posts = read_posts(path, options, on_error=record_error)
+        posts = read_posts(path, options,
+                           on_error=_error_recorder(summary, run_errors, on_error))
         counts = Counter()
         if store is not None:
             store.mark_stale_runs(source)
@@ -220,6 +214,20 @@ def scan(
 
     summary.top = top.items()
     return summary
+
+
+def _error_recorder(summary: ScanSummary, pending: list[tuple[str, str]],
+                    on_error: Callable[[RecordError], None] | None,
+                    ) -> Callable[[RecordError], None]:
+    """Callback for a source: count the error, queue it for the store, pass it on."""
+
+    def record(err: RecordError) -> None:
+        summary.add_error(err)
+        pending.append((err.location, err.message))
+        if on_error:
+            on_error(err)
+
+    return record
 
 
 def _options_dict(options: SourceOptions) -> dict:

@@ -6,7 +6,7 @@ awareness signals -> score. Deterministic for a given rule set version.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from patroli.analysis.entities import extract_entities
 from patroli.analysis.normalize import Normalized, normalize
@@ -14,7 +14,7 @@ from patroli.analysis.rules import RuleSet, default_ruleset
 from patroli.analysis.score import score_assessment
 from patroli.types import Assessment, Post
 
-__all__ = ["analyze", "analyze_text", "normalize", "Normalized", "RuleSet", "default_ruleset"]
+__all__ = ["Normalized", "RuleSet", "analyze", "analyze_text", "default_ruleset", "normalize"]
 
 
 def analyze(post: Post, *, rules: RuleSet | None = None,
@@ -39,7 +39,7 @@ def analyze(post: Post, *, rules: RuleSet | None = None,
         findings=findings,
         entities=entities,
         rule_set_version=rules.version,
-        analyzed_at=now or datetime.now(timezone.utc),
+        analyzed_at=now or datetime.now(UTC),
         signals=signals,
     )
 

@@ -125,10 +125,9 @@ def _parse(s: str, region: str | None, *, foreign_strict: bool) -> tuple[str, st
                 return None
         elif not 8 <= len(nat) <= 11:
             return None
-    elif foreign_strict and not phonenumbers.is_valid_number(n):
-        # Possible-but-invalid foreign numbers: accept mobiles-looking lengths only.
-        if len(nat) < 8:
-            return None
+    elif foreign_strict and not phonenumbers.is_valid_number(n) and len(nat) < 8:
+        # Possible-but-invalid foreign numbers: accept mobile-looking lengths only.
+        return None
     reg = phonenumbers.region_code_for_country_code(cc) or "ZZ"
     return phonenumbers.format_number(n, phonenumbers.PhoneNumberFormat.E164), reg
 

@@ -68,8 +68,8 @@ AWARENESS_DISCOUNT: float = 0.85
 #: Risk floor (medium) of an anonymous offer of work abroad: recruitment for a job
 #: outside Indonesia with no company named and no licence or official channel. Lawful
 #: placement abroad goes only through a licensed P3MI (UU 18/2017), and "posted by a
-#: personal account, not a company" (contact only by chat, no company named) is the first of Kemnaker's eight red flags (2022),
-#: so such an offer is labelled ``illegal`` whatever its other flags.
+#: personal account, not a company" (contact only by chat, no company named) is the first
+#: of Kemnaker's eight red flags (2022), so such an offer is labelled ``illegal`` whatever its other flags.
 ANON_ABROAD_MIN: int = 45
 #: Logistic scale (points) of the illegal probability around ``ILLEGAL_MIN``.
 PROB_SCALE: float = 8.0
