@@ -242,3 +242,14 @@ def test_norway_is_a_country_code_not_a_boolean() -> None:
     ents = extract_entities("Lowongan kerja kapal di Norwegia, gaji besar")
     assert [e.value for e in ents if e.kind == "country"] == ["NO"]
     assert all(isinstance(e.value, str) for e in ents)
+
+
+@pytest.mark.parametrize("text", [
+    "Kontak: O 8 5 2 - O O O O - 7 7 1 3 (WA only)",
+    "Konsultasi: nol-delapan-lima-dua/nol-nol-nol-nol/tujuh-tujuh-satu-tiga",
+    "hub nol delapan lima dua, nol nol nol nol, tujuh tujuh satu tiga",
+])
+def test_spaced_letter_o_and_slashed_digit_words(text: str) -> None:
+    from patroli.analysis.entities import extract_entities
+
+    assert [e.value for e in extract_entities(text) if e.kind == "phone"] == ["+6285200007713"]

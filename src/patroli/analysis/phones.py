@@ -36,9 +36,10 @@ class PhoneMatch:
 
 
 # One digit-ish group: digits, with o (zero) and l / i (one) allowed when the group has
-# at least one real digit; or a run of >= 2 letter o ("OOOO"). Groups may not touch
+# at least one real digit; or a run of >= 2 letter o ("OOOO"); or one spaced letter o
+# before another digit-ish group ("O 8 5 2 - O O O O - 7 7 1 3"). Groups may not touch
 # letters or digits outside them.
-_GROUP = r"(?:[0-9oil]*[0-9][0-9oil]*|o{2,})"
+_GROUP = r"(?:[0-9oil]*[0-9][0-9oil]*|o{2,}|o(?=[ .\-\u00a0]{1,3}[0-9o]))"
 _SEP = r"(?:[ .\-\u00a0]{1,3}|\)\s?|\s?\(|\s?\)\s?)"
 _CANDIDATE_RE = re.compile(
     rf"(?<![a-z0-9+])(?:\+\s?|\(\s?(?=[0-9+]))?{_GROUP}(?:{_SEP}{_GROUP})*(?![a-z0-9])"
@@ -51,7 +52,7 @@ _DIGIT_WORDS = {
 }
 _WORD_ALT = "|".join(sorted(_DIGIT_WORDS, key=len, reverse=True))
 _WORD_RUN_RE = re.compile(
-    rf"(?<![a-z])(?:\+\s?)?(?:(?:{_WORD_ALT}|[0-9])[\s.,\-]*){{9,}}(?![a-z])"
+    rf"(?<![a-z])(?:\+\s?)?(?:(?:{_WORD_ALT}|[0-9])[\s.,\-/]*){{9,}}(?![a-z])"
 )
 _WORD_HINT_RE = re.compile(r"(?:nol|kosong|satu|dua|tiga|empat|lima|enam|tujuh|delapan|sembilan"
                            r"|zero|one|two|three|four|five|six|seven|eight|nine)(?![a-z])")

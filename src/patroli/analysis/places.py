@@ -47,6 +47,27 @@ def _iso(code: object, where: str) -> str:
     return code
 
 
+def _iso_country_names() -> list[tuple[str, str]]:
+    """Every ISO 3166-1 country's names in English, Indonesian and Malay (pycountry).
+
+    The curated lexicon comes first (its spellings, abbreviations and city names); this
+    completes it so that any country a post names is found ("perairan Peru"). Names with
+    a comma ("Korea, Republic of") are official forms nobody writes in a post; skipped.
+    """
+    import gettext
+
+    import pycountry
+
+    translations = [gettext.translation("iso3166-1", pycountry.LOCALES_DIR, languages=[lang],
+                                        fallback=True) for lang in ("id", "ms")]
+    out: list[tuple[str, str]] = []
+    for c in pycountry.countries:
+        names = {c.name, getattr(c, "common_name", c.name)}
+        names |= {t.gettext(c.name) for t in translations}
+        out.extend((n, c.alpha_2) for n in names if "," not in n and "(" not in n)
+    return out
+
+
 @lru_cache(maxsize=1)
 def _lexicon() -> tuple[re.Pattern[str], dict[str, tuple[str, str, str]], re.Pattern[str] | None,
                         dict[str, str]]:
@@ -56,6 +77,11 @@ def _lexicon() -> tuple[re.Pattern[str], dict[str, tuple[str, str, str]], re.Pat
         code = _iso(code, "countries")
         for name in spec.get("names") or []:
             table.setdefault(_key(name), ("country", code, code))
+    ambiguous = {_key(n) for n in data.get("ambiguous_names") or []}
+    for name, code in _iso_country_names():
+        key = _key(name)
+        if key not in ambiguous:
+            table.setdefault(key, ("country", code, code))
     cities: dict[str, tuple[str, str, str]] = {}
     for name, code in (data.get("cities") or {}).items():
         cities[_key(name)] = ("city", name, _iso(code, f"cities: {name}"))
