@@ -454,10 +454,19 @@ class RuleSet:
     def _start_positions(self, text: str) -> dict[int, list[int]]:
         """Rule index -> ascending token-start offsets where that rule may match."""
         positions: dict[int, list[int]] = {}
-        rules_for = self._rules_for_token
+        cache = self._token_rules
         for m in _TOKEN.finditer(text):
-            for i in rules_for(m.group()[:_LEAD_MAX]):
-                positions.setdefault(i, []).append(m.start())
+            token = m.group()[:_LEAD_MAX]
+            ids = cache.get(token)
+            if ids is None:
+                ids = self._rules_for_token(token)
+            if ids:
+                start = m.start()
+                for i in ids:
+                    if i in positions:
+                        positions[i].append(start)
+                    else:
+                        positions[i] = [start]
         return positions
 
     # ------------------------------------------------------------------ loading
