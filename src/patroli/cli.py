@@ -86,6 +86,8 @@ def scan(
                         "(facebook, tiktok, ...), when the input does not say.")] = None,
     delimiter: Annotated[str | None, typer.Option(help="CSV delimiter (default: sniffed).")] = None,
     encoding: Annotated[str | None, typer.Option(help="Input encoding (default: detected).")] = None,
+    timezone: Annotated[str | None, typer.Option(help="Time zone of local times in WhatsApp "
+                        "exports and naive times (IANA name or +07:00; default Asia/Jakarta).")] = None,
     top: Annotated[int, typer.Option(help="Rows in the triage table.")] = 15,
     batch_size: Annotated[int, typer.Option(help="Posts per database transaction.")] = 500,
     json_summary: Annotated[bool, typer.Option("--json-summary", help="Print the summary as "
@@ -105,7 +107,8 @@ def scan(
     options = SourceOptions(format=fmt, text_column=text_column, id_column=id_column,
                             url_column=url_column, time_column=time_column,
                             platform_column=platform_column, author_column=author_column,
-                            platform=platform, delimiter=delimiter, encoding=encoding)
+                            platform=platform, delimiter=delimiter, encoding=encoding,
+                            timezone=timezone)
     for path in inputs:
         if not path.exists():
             fail(f"{path}: no such file or directory")
