@@ -58,9 +58,11 @@ def test_scan_stores_and_reports(tmp_path: Path) -> None:
     store.close()
 
 
-def test_killed_scan_resumes_without_duplicates(tmp_path: Path) -> None:
+def test_killed_scan_resumes_without_duplicates(tmp_path: Path, db_url: str) -> None:
+    """On SQLite and PostgreSQL: a killed scan keeps its committed batches, a rerun
+    finishes the job without duplicates."""
     src = write_jsonl(tmp_path / "posts.jsonl", many_posts(50))
-    db = f"sqlite:///{tmp_path / 'p.db'}"
+    db = db_url
 
     class Killer:
         """A sink that 'kills' the scan in the middle of the fourth batch."""

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import gc
 import os
-import secrets
 import subprocess
 import sys
 import tracemalloc
@@ -19,7 +18,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, event, text
+from sqlalchemy import event, text
 
 from patroli.store import (
     DEFAULT_URL,
@@ -33,61 +32,12 @@ from patroli.store.models import Base
 from patroli.store.values import MAX_VALUE_BYTES, normalize_value
 from patroli.types import Assessment, Entity, Finding, Post
 
-PG_URL = os.environ.get("PATROLI_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 T0 = datetime(2025, 3, 1, 8, 0, tzinfo=UTC)
 WIB = timezone(timedelta(hours=7))
 TABLES = ("entities", "assessments", "posts", "scan_errors", "scan_runs")
 
 
-# -- fixtures ---------------------------------------------------------------------------
-
-
-def _pg_reachable() -> str | None:
-    """None when PostgreSQL answers, else the reason it does not."""
-    try:
-        import psycopg
-    except ImportError as exc:
-        return f"psycopg is not installed: {exc}"
-    conninfo = PG_URL.replace("postgresql+psycopg://", "postgresql://")
-    try:
-        with psycopg.connect(conninfo, connect_timeout=3):
-            return None
-    except (psycopg.Error, OSError) as exc:
-        return f"PostgreSQL not reachable at {PG_URL}: {type(exc).__name__}: {exc}".strip()
-
-
-@pytest.fixture(scope="session")
-def pg_url() -> Iterator[str]:
-    """URL of a fresh PostgreSQL schema for this test session (dropped afterwards)."""
-    reason = _pg_reachable()
-    if reason:
-        pytest.skip(reason)
-    schema = f"patroli_test_{secrets.token_hex(4)}"
-    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    sep = "&" if "?" in PG_URL else "?"
-    try:
-        yield f"{PG_URL}{sep}options=-csearch_path%3D{schema}"
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """An empty database: a SQLite file in tmp_path, or the session's PostgreSQL schema
-    with every table emptied."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'patroli.db'}"
-        return
-    url = request.getfixturevalue("pg_url")
-    store = Store(url)  # migrates the schema on first use
-    with store.engine.begin() as conn:
-        conn.execute(text(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE"))
-    store.close()
-    yield url
+# -- fixtures (pg_url and db_url come from conftest.py) ---------------------------------
 
 
 @pytest.fixture
