@@ -13,6 +13,7 @@ from patroli.analysis.money import find_money
 from patroli.analysis.normalize import Normalized, normalize
 from patroli.analysis.phones import find_phones, phone_from_digits
 from patroli.analysis.places import find_places
+from patroli.analysis.spans import SpanIndex
 from patroli.analysis.urls import find_emails, find_telegram_handles, find_urls
 from patroli.types import Entity
 
@@ -155,16 +156,16 @@ def extract_entities(text: str, norm: Normalized | None = None) -> list[Entity]:
             if res is not None:
                 ents.append(Entity("phone", res[0], u.span,
                                    {"region": res[1], "channel": "whatsapp"}))
-    blocked = email_spans + url_spans
+    blocked = SpanIndex(email_spans + url_spans)
     for p in find_phones(norm):
-        if any(a < p.span[1] and p.span[0] < b for a, b in blocked):
+        if blocked.overlaps(*p.span):
             continue
         data: dict = {"region": p.region}
         if p.obfuscated:
             data["obfuscated"] = True
         ents.append(Entity("phone", p.e164, p.span, data))
     for h in find_telegram_handles(text):
-        if any(a <= h.span[0] < b for a, b in blocked):
+        if blocked.contains(h.span[0]):
             continue
         ents.append(Entity("telegram", h.handle, h.span))
     for mo in find_money(norm):

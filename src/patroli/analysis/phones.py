@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import phonenumbers
 
 from patroli.analysis.normalize import Normalized
+from patroli.analysis.spans import SpanIndex
 
 __all__ = ["PhoneMatch", "find_phones", "phone_from_digits"]
 
@@ -189,12 +190,13 @@ def find_phones(norm: Normalized) -> list[PhoneMatch]:
             taken.append((start, end))
             i = j
     word_runs = _WORD_RUN_RE.finditer(t) if len(_WORD_HINT_RE.findall(t)) >= 5 else ()
+    taken_index = SpanIndex(taken)
     for m in word_runs:
         toks = _WORD_TOKEN_RE.findall(m.group())
         if sum(1 for x in toks if not x.isdigit()) < 5:
             continue
         digits = "".join(_DIGIT_WORDS.get(x, x) for x in toks)
-        if any(a < m.end() and m.start() < b for a, b in taken):
+        if taken_index.overlaps(m.start(), m.end()):
             continue
         res = phone_from_digits(digits, plus=m.group().startswith("+"))
         if res is not None and not _bad_context(t, m.start()):

@@ -45,6 +45,7 @@ import yaml
 
 from patroli.analysis.awareness import awareness_dominates
 from patroli.analysis.normalize import Normalized
+from patroli.analysis.spans import SpanIndex
 from patroli.types import ENTITY_KINDS, Entity, Finding
 
 __all__ = [
@@ -648,10 +649,9 @@ class RuleSet:
             else:
                 hits = free
         if hits and rule.mask is not None:
-            masked = [(m.start(), m.end()) for m in rule.mask.finditer(text)]
+            masked = SpanIndex((m.start(), m.end()) for m in rule.mask.finditer(text))
             if masked:
-                hits = [h for h in hits
-                        if not any(s < h[1] and h[0] < e for s, e in masked)]
+                hits = [h for h in hits if not masked.overlaps(h[0], h[1])]
         return hits
 
     def evaluate(self, norm: Normalized, entities: Iterable[Entity]

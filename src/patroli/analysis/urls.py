@@ -15,6 +15,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from patroli.analysis.spans import SpanIndex
+
 __all__ = [
     "LEXICONS",
     "EmailMatch",
@@ -124,9 +126,10 @@ def find_urls(text: str, skip: list[tuple[int, int]] | None = None) -> list[UrlM
     """
     out: list[UrlMatch] = []
     tld_set = tlds()
+    skipped = SpanIndex(skip or ())
     for m in _URL_RE.finditer(text):
         s, e = m.span()
-        if skip and any(a < e and s < b for a, b in skip):
+        if skipped and skipped.overlaps(s, e):
             continue
         if s > 0 and text[s - 1] in "@":
             continue
