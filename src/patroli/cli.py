@@ -258,6 +258,18 @@ def entities(
     console.print(t)
 
 
+def _register_subcommands() -> None:
+    from patroli.cli_verify import registry_app, watchlist_app
+
+    app.add_typer(registry_app, name="registry",
+                  help="Registri P3MI dan SIP / licensed-agency and permit registry.")
+    app.add_typer(watchlist_app, name="watchlist",
+                  help="Daftar pantau dan daftar izin / watchlists and allowlists.")
+
+
+_register_subcommands()
+
+
 def _guess_entity(value: str, kind: str | None, extract) -> tuple[str, str] | None:
     if kind:
         found = [e for e in extract(value) if e.kind == kind]

@@ -49,6 +49,7 @@ from sqlalchemy.dialects import postgresql as pg_dialect
 from sqlalchemy.dialects import sqlite as sqlite_dialect
 from sqlalchemy.engine import Connection, Engine, make_url
 
+from patroli.store import models_registry  # noqa: F401  (registry tables in the metadata)
 from patroli.store.models import (
     AssessmentRow,
     Base,

@@ -106,6 +106,8 @@ class WatchEntry:
     "watch" or "allow"; reason: why (shown to analysts as the indicator's reason);
     source: where the knowledge came from (case number, Komdigi notice, registry...);
     added_by: who; added_at: timezone-aware UTC.
+    removed_at / removed_by / removed_reason: set when the entry was removed (soft delete;
+    None while it is active).
     """
 
     kind: str
@@ -116,3 +118,6 @@ class WatchEntry:
     added_by: str = ""
     added_at: datetime | None = None
     entry_id: int | None = None
+    removed_at: datetime | None = None
+    removed_by: str | None = None
+    removed_reason: str | None = None
