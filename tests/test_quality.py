@@ -7,10 +7,10 @@ import json
 from collections import Counter
 from pathlib import Path
 
-from conftest import shared_path
-
 from patroli.analysis import analyze
 from patroli.types import Post
+
+from conftest import shared_path
 
 HELDOUT = Path(__file__).parent / "fixtures" / "heldout_posts.jsonl"
 

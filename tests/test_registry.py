@@ -11,7 +11,6 @@ from pathlib import Path
 
 import pytest
 import typer
-from conftest import shared_path
 from typer.testing import CliRunner
 
 from patroli.analysis.entities import extract_entities
@@ -38,6 +37,8 @@ from patroli.verify.registry import (
     read_registry,
     resolve_country,
 )
+
+from conftest import shared_path
 
 REF = date(2026, 11, 29)
 DEMO = Path(__file__).resolve().parent.parent / "src" / "patroli" / "data" / "demo"

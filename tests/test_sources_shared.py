@@ -9,9 +9,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from conftest import shared_path
 
 from patroli.sources import RecordError, detect_format, read_posts
+
+from conftest import shared_path
 
 
 def read_all(path):

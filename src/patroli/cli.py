@@ -44,6 +44,20 @@ DbOption = Annotated[
 ]
 
 
+RegistryOption = Annotated[
+    Path | None,
+    typer.Option("--registry", help="Agency registry export (CSV/XLSX, shape of the demo "
+                 "registry) to verify against instead of the store's / bundled registry."),
+]
+PermitsOption = Annotated[
+    Path | None,
+    typer.Option("--permits", help="Permit (SIP / job order) export for --registry."),
+]
+NoRegistryOption = Annotated[
+    bool, typer.Option("--no-registry", help="Skip the registry and watchlist check."),
+]
+
+
 def fail(message: str, code: int = 2) -> None:
     """Print a one-line error to stderr and exit."""
     err_console.print(Text(f"patroli: error: {message}", style="bold red"), soft_wrap=True)
@@ -92,6 +106,9 @@ def scan(
     batch_size: Annotated[int, typer.Option(help="Posts per database transaction.")] = 500,
     json_summary: Annotated[bool, typer.Option("--json-summary", help="Print the summary as "
                             "JSON instead of tables.")] = False,
+    registry: RegistryOption = None,
+    permits: PermitsOption = None,
+    no_registry: NoRegistryOption = False,
 ) -> None:
     """Scan inputs: find illegal recruitment ads, explain them, store them, report.
 
@@ -127,7 +144,10 @@ def scan(
     try:
         with progress:
             task = progress.add_task("Memindai / scanning", total=None)
+            verifier = _verifier(db, registry, permits, no_registry, store=store) \
+                if (registry is not None or no_registry or store is None) else "default"
             summary = run_scan(inputs, store=store, options=options, sinks=writers,
+                               verifier=verifier,
                                batch_size=batch_size, top_n=top,
                                on_progress=lambda n: progress.update(task, completed=n))
     except SourceError as exc:
@@ -149,8 +169,13 @@ def scan(
 def check(
     text: Annotated[str, typer.Argument(help="The text of one post, or - to read stdin.")],
     as_json: Annotated[bool, typer.Option("--json", help="Print the assessment as JSON.")] = False,
+    registry: RegistryOption = None,
+    permits: PermitsOption = None,
+    no_registry: NoRegistryOption = False,
+    db: DbOption = None,
 ) -> None:
-    """Explain one text: indicators with evidence and reasons, entities, score."""
+    """Explain one text: indicators with evidence and reasons, entities, registry
+    verification (agency, licence, permits, watchlist), score."""
     from patroli.analysis import analyze
     from patroli.report.console import render_check
     from patroli.types import Post, content_key
@@ -160,7 +185,7 @@ def check(
     if not text.strip():
         fail("empty text")
     post = Post(key=content_key(text), text=text, source="check")
-    a = analyze(post)
+    a = analyze(post, verifier=_verifier(db, registry, permits, no_registry))
     if as_json:
         print(json.dumps(a.to_dict(), ensure_ascii=False, indent=2))
     else:
@@ -173,15 +198,43 @@ def evaluate(
                                          "(label, flags, entities).")],
     as_json: Annotated[bool, typer.Option("--json", help="Print the figures as JSON.")] = False,
     errors: Annotated[int, typer.Option(help="Misclassified posts to list.")] = 10,
+    registry: RegistryOption = None,
+    permits: PermitsOption = None,
+    no_registry: NoRegistryOption = False,
+    db: DbOption = None,
+    cv: Annotated[int | None, typer.Option(
+        "--cv", help="Rules / model / combined side by side, the model trained by "
+        "stratified K-fold on this file (never tested on its training posts).")] = None,
+    model: Annotated[Path | None, typer.Option(
+        "--model", help="Rules / model / combined side by side with this model file.")] = None,
 ) -> None:
-    """Compare the analysis with gold annotations: labels, flags, entities."""
+    """Compare the analysis with gold annotations: labels, flags, entities (with the
+    registry check of ``check``). With --cv K or --model PATH: rules alone, model alone
+    and combined, side by side."""
     from patroli.evaluate import GoldFormatError, read_gold
     from patroli.evaluate import evaluate as run_evaluate
 
     if not gold.is_file():
         fail(f"{gold}: no such file")
+    if cv is not None or model is not None:
+        from patroli.cli_model import render_comparison
+        from patroli.evaluate import compare
+        from patroli.model.classifier import ModelFileError
+        from patroli.model.train import TrainingDataError
+
+        try:
+            cmp = compare(read_gold(gold), cv=cv, model_path=model, keep_errors=max(errors, 0),
+                          verifier=_verifier(db, registry, permits, no_registry))
+        except (GoldFormatError, ModelFileError, TrainingDataError, ValueError) as exc:
+            fail(str(exc))
+        if as_json:
+            print(json.dumps(cmp.to_dict(), ensure_ascii=False, indent=2))
+        else:
+            render_comparison(console, cmp)
+        return
     try:
-        ev = run_evaluate(read_gold(gold), keep_errors=max(errors, 0))
+        ev = run_evaluate(read_gold(gold), keep_errors=max(errors, 0),
+                          verifier=_verifier(db, registry, permits, no_registry))
     except GoldFormatError as exc:
         fail(str(exc))
     except UnicodeDecodeError:
@@ -265,6 +318,14 @@ def _register_subcommands() -> None:
                   help="Registri P3MI dan SIP / licensed-agency and permit registry.")
     app.add_typer(watchlist_app, name="watchlist",
                   help="Daftar pantau dan daftar izin / watchlists and allowlists.")
+    from patroli.cli_model import train
+    from patroli.cli_web import audit_app, serve, user_app
+
+    app.command()(train)
+
+    app.command()(serve)
+    app.add_typer(user_app, name="user", help="Akun pengguna / user accounts.")
+    app.add_typer(audit_app, name="audit", help="Log audit berantai hash / hash-chained audit log.")
 
 
 _register_subcommands()
@@ -294,6 +355,36 @@ def _ts(value) -> str:
     from zoneinfo import ZoneInfo
 
     return value.astimezone(ZoneInfo("Asia/Jakarta")).strftime("%Y-%m-%d %H:%M WIB")
+
+
+def _verifier(db: str | None, registry: Path | None, permits: Path | None,
+              no_registry: bool, store=None):
+    """The verifier for a command: --registry/--permits files, else the store's latest
+    snapshot and watch/allow entries (a store given, ``--db``, $PATROLI_DATABASE_URL or an
+    existing ./patroli.db), else the bundled demo registry; None with --no-registry."""
+    import os
+
+    from patroli.verify.registry import RegistryFormatError
+    from patroli.verify.verifier import build_verifier
+
+    if no_registry:
+        return None
+    for path in (registry, permits):
+        if path is not None and not path.is_file():
+            fail(f"{path}: no such file")
+    if permits is not None and registry is None:
+        fail("--permits needs --registry")
+    opened = None
+    if store is None and (db or os.environ.get("PATROLI_DATABASE_URL")
+                          or Path("patroli.db").is_file()):
+        store = opened = _open_store(db)
+    try:
+        return build_verifier(store, agencies=registry, permits=permits)
+    except (RegistryFormatError, OSError, ValueError) as exc:
+        fail(f"registry: {str(exc).splitlines()[0]}")
+    finally:
+        if opened is not None:
+            opened.close()
 
 
 def _open_store(db: str | None):

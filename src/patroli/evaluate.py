@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
 
 from patroli.analysis import analyze
@@ -149,11 +150,12 @@ def _norm_value(field_name: str, value: str) -> str:
 
 
 def evaluate(records: Iterable[dict[str, Any]], *, rules: RuleSet | None = None,
-             keep_errors: int = 50) -> Evaluation:
+             keep_errors: int = 50, verifier: Any = None) -> Evaluation:
     """Analyse each gold record's text and compare (see module docstring).
 
     keep_errors: how many misclassified posts to keep for the report (id, gold, predicted,
-    score, indicators).
+    score, indicators, verification status).
+    verifier: a ``patroli.verify.Verifier`` passed to ``analyze`` (None: no registry check).
     """
     rules = rules or default_ruleset()
     ev = Evaluation()
@@ -164,7 +166,7 @@ def evaluate(records: Iterable[dict[str, Any]], *, rules: RuleSet | None = None,
         text = rec["text"]
         post = Post(key=str(rec.get("id") or content_key(text)), text=text,
                     platform=rec.get("platform"), record_id=rec.get("id"))
-        a = analyze(post, rules=rules)
+        a = analyze(post, rules=rules, verifier=verifier)
         ev.n += 1
         gold = rec.get("label")
         if gold in LABELS:
@@ -175,6 +177,7 @@ def evaluate(records: Iterable[dict[str, Any]], *, rules: RuleSet | None = None,
             if gold != a.label and len(ev.errors) < keep_errors:
                 ev.errors.append({"id": rec.get("id"), "gold": gold, "predicted": a.label,
                                   "score": a.risk_score, "indicators": a.indicators,
+                                  "verification": a.verification.get("status"),
                                   "text": text[:160]})
         if "flags" in rec:
             flag_pairs.append((set(rec.get("flags") or []), set(a.indicators)))
@@ -210,3 +213,108 @@ def evaluate(records: Iterable[dict[str, Any]], *, rules: RuleSet | None = None,
                                        for g, p in zip(gold_labels, pred_labels)) / n_aw
                                    if n_aw else 0.0)
     return ev
+
+
+# -- rules / model / combined side by side (issue 4) -----------------------------------
+
+#: The three systems compared by ``compare``.
+SYSTEMS: tuple[str, ...] = ("rules", "model", "combined")
+
+
+@dataclass
+class Comparison:
+    """Label figures of rules alone, model alone and combined on the same gold posts.
+
+    systems: system -> figures (``labels`` per-label precision/recall/F1/support,
+    ``macro_f1``, ``accuracy``, ``illegal_vs_rest`` tp/fp/fn/precision/recall/f1,
+    ``awareness_as_illegal`` share 0..1); how: ``"cv K"`` (model trained on K-1 folds,
+    tested on the held-out fold) or ``"model <version>"``; errors: worst combined errors
+    (highest wrong-label probability first).
+    """
+
+    n: int = 0
+    how: str = ""
+    systems: dict[str, dict[str, Any]] = field(default_factory=dict)
+    errors: list[dict[str, Any]] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"n": self.n, "how": self.how, "systems": self.systems, "errors": self.errors}
+
+
+def _system_figures(gold: list[str], pred: list[str]) -> dict[str, Any]:
+    from patroli.model.train import figures
+
+    out = figures(gold, pred)
+    ivr = PRF()
+    for g, p in zip(gold, pred):
+        ivr.tp += g == "illegal" and p == "illegal"
+        ivr.fp += g != "illegal" and p == "illegal"
+        ivr.fn += g == "illegal" and p != "illegal"
+    n_aw = gold.count("awareness")
+    out["illegal_vs_rest"] = ivr.to_dict()
+    out["awareness_as_illegal"] = round(sum(g == "awareness" and p == "illegal"
+                                            for g, p in zip(gold, pred)) / n_aw, 4) if n_aw else 0.0
+    return out
+
+
+def compare(records: Iterable[dict[str, Any]], *, cv: int | None = None,
+            model_path: str | Path | None = None, rules: RuleSet | None = None,
+            seed: int | None = None, keep_errors: int = 10, verifier: Any = None) -> Comparison:
+    """Rules alone, model alone and combined (``patroli.model.combine``) on gold records.
+
+    cv: K >= 2: stratified K-fold on these records; each fold's model is trained on the
+        other K-1 folds only, so it never sees its test posts (rules need no training).
+    model_path: a model file (``model.joblib``) to use as is; default the active model.
+    The model's blend weight follows ``combine.model_weight_for`` (under CV the reference
+    length is the 95th percentile of this file's text lengths: no labels involved).
+    verifier: a ``patroli.verify.Verifier`` passed to ``analyze`` (None: no registry check).
+    Records without a label in ``LABELS`` are skipped. Raises ``ValueError`` when there is
+    no labeled record, ``TrainingDataError`` when a label has fewer than K posts,
+    ``ModelFileError`` for an unreadable model file.
+    """
+    from patroli.analysis.score import ScoreResult
+    from patroli.model.classifier import ModelFileError, TextClassifier
+    from patroli.model.combine import combine, model_weight_for
+    from patroli.model.registry import load_default_classifier
+    from patroli.model.train import DEFAULT_SEED, cross_validate
+
+    rules = rules or default_ruleset()
+    rows = [r for r in records if r.get("label") in LABELS]
+    if not rows:
+        raise ValueError("no record has a label (illegal/legitimate/awareness/other)")
+    texts = [r["text"] for r in rows]
+    gold = [r["label"] for r in rows]
+    if cv:
+        probs = cross_validate(texts, gold, cv, DEFAULT_SEED if seed is None else seed)
+        how = f"cv {cv}"
+        reference = float(np.percentile([len(t) for t in texts], 95))
+    else:
+        clf = TextClassifier.load(model_path) if model_path else load_default_classifier()
+        if clf is None:
+            raise ModelFileError("no model: give --model PATH or --cv K")
+        probs = clf.predict_proba(texts)
+        how = f"model {clf.version}"
+        reference = clf.reference_length
+    preds: dict[str, list[str]] = {s: [] for s in SYSTEMS}
+    cmp = Comparison(n=len(rows), how=how)
+    wrong: list[tuple[float, dict[str, Any]]] = []
+    for rec, text, g, pm in zip(rows, texts, gold, probs):
+        a = analyze(Post(key=str(rec.get("id") or content_key(text)), text=text,
+                         platform=rec.get("platform")), rules=rules, verifier=verifier)
+        res = combine(ScoreResult(a.risk_score, a.level, a.label, dict(a.probabilities)), pm,
+                      model_weight=model_weight_for(len(text), reference))
+        model_label = max(LABELS, key=lambda k: pm[k])
+        preds["rules"].append(a.label)
+        preds["model"].append(model_label)
+        preds["combined"].append(res.label)
+        if res.label != g:
+            wrong.append((res.probabilities[res.label] - res.probabilities[g], {
+                "id": rec.get("id"), "gold": g, "combined": res.label, "rules": a.label,
+                "model": model_label, "score": res.risk_score,
+                "p_model": {k: round(v, 3) for k, v in pm.items()},
+                "indicators": a.indicators, "text": text[:160]}))
+    for s in SYSTEMS:
+        cmp.systems[s] = _system_figures(gold, preds[s])
+    wrong.sort(key=lambda t: -t[0])
+    cmp.errors = [e for _, e in wrong[:keep_errors]]
+    return cmp

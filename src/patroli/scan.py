@@ -19,7 +19,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from patroli.analysis import analyze
 from patroli.analysis.rules import RuleSet, default_ruleset
@@ -148,6 +148,7 @@ def scan(
     top_n: int = DEFAULT_TOP_N,
     on_progress: Callable[[int], None] | None = None,
     on_error: Callable[[RecordError], None] | None = None,
+    verifier: Any = "default",
 ) -> ScanSummary:
     """Scan inputs into the store and the sinks.
 
@@ -156,10 +157,18 @@ def scan(
     sinks: report writers; each gets every analysed post in input order.
     on_progress(posts_read): called after each batch.
     on_error: called for each malformed record (after it is counted).
+    verifier: a ``patroli.verify.Verifier`` for the registry / watchlist checks; the
+        default ``"default"`` builds one with ``patroli.verify.verifier.build_verifier``
+        (the store's latest registry snapshot and watch/allow entries, else the bundled
+        demo registry); None: no registry check.
     Raises ``patroli.sources.SourceError`` when an input is missing, unreadable or
     binary (nothing of that input is stored; earlier inputs stay stored).
     """
     rules = rules or default_ruleset()
+    if isinstance(verifier, str) and verifier == "default":
+        from patroli.verify.verifier import build_verifier
+
+        verifier = build_verifier(store, rules=rules)
     options = options or SourceOptions()
     sinks = list(sinks)
     summary = ScanSummary(rule_set_version=rules.version)
@@ -180,7 +189,8 @@ def scan(
         status = "failed"
         try:
             for batch in _batches(posts, batch_size):
-                analysed = [(post, analyze(post, rules=rules)) for post in batch]
+                analysed = [(post, analyze(post, rules=rules, verifier=verifier))
+                            for post in batch]
                 for post, assessment in analysed:
                     summary.count(post, assessment)
                     top.push(post, assessment)

@@ -1,27 +1,90 @@
 """Analysis: pure functions, no I/O, no database (DESIGN.md).
 
 ``analyze(post) -> Assessment``: normalize -> entities -> indicator rules ->
-awareness signals -> score. Deterministic for a given rule set version.
+awareness signals -> verification (a ``patroli.verify.Verifier`` passed in, optional)
+-> score. Deterministic for a given rule set version and registry version.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
 
 from patroli.analysis.entities import extract_entities
 from patroli.analysis.normalize import Normalized, normalize
 from patroli.analysis.rules import RuleSet, default_ruleset
 from patroli.analysis.score import score_assessment
-from patroli.types import Assessment, Post
+from patroli.types import Assessment, Finding, Post
 
-__all__ = ["Normalized", "RuleSet", "analyze", "analyze_text", "default_ruleset", "normalize"]
+if TYPE_CHECKING:
+    from patroli.verify.verifier import Verifier
+
+__all__ = ["Normalized", "RuleSet", "analyze", "analyze_text", "default_ruleset",
+           "merge_verification", "normalize"]
 
 
-def analyze(post: Post, *, rules: RuleSet | None = None,
+#: Findings whose evidence on an allowlisted value (official domain or hotline, a
+#: registered agency's contact) is dropped; without other evidence the finding goes.
+ALLOWLIST_DROPS = frozenset({"contact_only_chat", "suspicious_shortlink", "foreign_phone"})
+
+
+def merge_verification(findings: list[Finding], extra: list[Finding],
+                       verification: dict[str, Any], signals: dict[str, Any],
+                       rules: RuleSet) -> list[Finding]:
+    """Join a verifier's findings to the rule findings (pure).
+
+    * rule findings listed in ``verification["clears"]`` are dropped (the registry
+      disproves them: a usable permit for formal-sector work in a moratorium country);
+    * ``ALLOWLIST_DROPS`` findings lose evidence spans on allowlisted values and are
+      dropped when no span is left;
+    * verifier findings of ``scope: offer`` rules are suppressed (listed in
+      ``signals["suppressed"]``) when awareness cues dominate, like rule findings;
+    * one finding per indicator id: spans merged, the larger weight, the verifier's
+      (specific) explanation.
+    Returns the new finding list (rule order, new indicators appended).
+    """
+    cleared = set(verification.get("clears") or ())
+    allowed = [tuple(a["span"]) for a in verification.get("allowlisted") or () if a.get("span")]
+    out: list[Finding] = []
+    for f in findings:
+        if f.indicator in cleared:
+            signals.setdefault("cleared", []).append(f.indicator)
+            continue
+        if allowed and f.indicator in ALLOWLIST_DROPS and f.spans:
+            kept = [sp for sp in f.spans
+                    if not any(sp[0] < e and s < sp[1] for s, e in allowed)]
+            if not kept:
+                signals.setdefault("cleared", []).append(f.indicator)
+                continue
+            f.spans = kept
+        out.append(f)
+    by_id = {f.indicator: f for f in out}
+    dominated = bool(signals.get("awareness_dominates"))
+    for v in extra:
+        rule = rules.by_id.get(v.indicator)
+        if dominated and (rule is None or rule.scope == "offer"):
+            signals.setdefault("suppressed", []).append(v.indicator)
+            continue
+        have = by_id.get(v.indicator)
+        if have is None:
+            out.append(v)
+            by_id[v.indicator] = v
+            continue
+        have.spans = sorted(set(have.spans) | set(v.spans))[:20]
+        have.weight = max(have.weight, v.weight)
+        have.explanation_id = v.explanation_id
+        have.explanation_en = v.explanation_en
+    return out
+
+
+def analyze(post: Post, *, rules: RuleSet | None = None, verifier: Verifier | None = None,
             now: datetime | None = None) -> Assessment:
     """Analyse one post.
 
     rules: the indicator rule set (default: the bundled rules, loaded once).
+    verifier: a ``patroli.verify.Verifier`` (registry, permits, watch/allow lists);
+        when given, its findings join the rule findings (``merge_verification``) and
+        ``Assessment.verification`` is its result dict; default: no registry check.
     now: the ``analyzed_at`` time (timezone-aware UTC; default: the current time).
     Returns an ``Assessment`` whose spans are offsets into ``post.text``.
     """
@@ -29,7 +92,11 @@ def analyze(post: Post, *, rules: RuleSet | None = None,
     norm = normalize(post.text)
     entities = extract_entities(post.text, norm)
     findings, signals = rules.evaluate(norm, entities)
-    result = score_assessment(findings, entities, signals)
+    verification: dict[str, Any] = {}
+    if verifier is not None:
+        extra, verification = verifier.verify(post, norm, entities)
+        findings = merge_verification(findings, extra, verification, signals, rules)
+    result = score_assessment(findings, entities, signals, verification=verification)
     return Assessment(
         post_key=post.key,
         risk_score=result.risk_score,
@@ -40,6 +107,7 @@ def analyze(post: Post, *, rules: RuleSet | None = None,
         entities=entities,
         rule_set_version=rules.version,
         analyzed_at=now or datetime.now(UTC),
+        verification=verification,
         signals=signals,
     )
 

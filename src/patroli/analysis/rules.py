@@ -351,7 +351,10 @@ def _parse_rule(data: Any, path: str, places: dict[str, tuple[set[str], list[str
     requires = _str_list(data, "requires", path)
     requires_any = _str_list(data, "requires_any", path)
     unless = _str_list(data, "unless", path)
-    if is_ind and regex is None and ent is None and not (requires or requires_any):
+    needs = data.get("needs")
+    if needs not in (None, "verifier"):
+        raise RuleFormatError(f"{path}: needs {needs!r} must be 'verifier' when given")
+    if is_ind and regex is None and ent is None and not (requires or requires_any) and not needs:
         raise RuleFormatError(f"{path}: an indicator needs patterns, an entity or requires")
     if not is_ind and regex is None and ent is None:
         raise RuleFormatError(f"{path}: a signal needs patterns, places or an entity")
@@ -681,6 +684,8 @@ class RuleSet:
             return ref in fired
 
         for index, rule in enumerate(self.rules):
+            if rule.raw.get("needs") == "verifier":
+                continue  # raised by patroli.verify.Verifier (analyze(..., verifier=...))
             if rule.requires and not all(cond_ok(r) for r in rule.requires):
                 continue
             if rule.requires_any and not any(cond_ok(r) for r in rule.requires_any):

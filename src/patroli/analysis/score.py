@@ -18,7 +18,20 @@ One explainable path (every number comes from the rule weights and cue strengths
    a finding in ``VOIDS_LEGIT`` exists (a licensed company would not take payment to a
    personal account, skip documents, use visit visas, take minors ...).
    The registry check (verify/) decides whether the licence is real.
-4. **Awareness discount**: the score is multiplied by
+4. **Registry verification** (``verification``: the dict of ``patroli.verify.Verifier``,
+   empty when no verifier was given). Risk *up* comes as findings: a lookalike name,
+   a suspended or revoked agency, an expired licence, a permit of another agency, for
+   another country, expired or unknown, a licence number of another agency
+   (``unlicensed_agency_claim`` with weight 40–65 and the specific reason) and a
+   watchlisted contact (``watchlist_hit``) join the noisy-OR like any finding; with
+   work context or an offer cue such a post counts as recruitment (so it is labelled
+   ``illegal`` when the score reaches ``ILLEGAL_MIN``). Risk *down*: status
+   ``verified`` (a registered agency in good standing) with ``permits_ok`` (at least one
+   cited permit, every one of that agency, for the post's destination and valid on the
+   post's date) and no finding in ``VOIDS_VERIFIED`` multiplies the score by
+   ``VERIFIED_FACTOR``; such a post is recruitment, and labelled ``legitimate`` unless
+   the remaining score still reaches ``ILLEGAL_MIN``.
+5. **Awareness discount**: the score is multiplied by
    ``1 - AWARENESS_DISCOUNT * awareness_share`` (see ``patroli.analysis.awareness``);
    for awareness posts the engine has already dropped the ad-only flags.
 
@@ -73,6 +86,11 @@ AWARENESS_DISCOUNT: float = 0.85
 ANON_ABROAD_MIN: int = 45
 #: Logistic scale (points) of the illegal probability around ``ILLEGAL_MIN``.
 PROB_SCALE: float = 8.0
+#: Score factor for a verified agency with valid, matching permits (registry check).
+VERIFIED_FACTOR: float = 0.5
+#: Verification statuses that show a registry problem (risk comes as findings).
+BAD_STATUSES = frozenset({"lookalike", "suspended", "revoked", "licence_expired",
+                          "permit_invalid"})
 
 RISKY_PLACE = frozenset(
     {"moratorium_destination", "scam_hub_destination", "informal_route", "non_work_visa"}
@@ -120,6 +138,22 @@ VOIDS_LEGIT = frozenset(
         "credential_request",
     }
 )
+#: Findings a licensed agency with a valid permit could not lawfully show: they keep a
+#: verified post from the ``VERIFIED_FACTOR`` discount.
+VOIDS_VERIFIED = frozenset(
+    {
+        "unlicensed_agency_claim",
+        "watchlist_hit",
+        "personal_account_payment",
+        "non_work_visa",
+        "underage_ok",
+        "moratorium_destination",
+        "scam_hub_destination",
+        "informal_route",
+        "credential_request",
+        "passport_retention",
+    }
+)
 #: Strong findings that only make sense for work (not for selling goods): two strong
 #: findings, one of them from this set, make a post recruitment even without work words.
 WORK_FINDINGS = STRONG - {"upfront_fee", "personal_account_payment",
@@ -157,13 +191,17 @@ def _sigmoid(x: float) -> float:
 
 
 def score_assessment(findings: Iterable[Finding], entities: Iterable[Entity] | None = None,
-                     signals: dict[str, Any] | None = None) -> ScoreResult:
+                     signals: dict[str, Any] | None = None, *,
+                     verification: dict[str, Any] | None = None) -> ScoreResult:
     """Score one post from its findings and the engine's cue signals.
 
-    findings: ``Finding`` list from ``RuleSet.evaluate`` (weights are points 0..100).
+    findings: ``Finding`` list from ``RuleSet.evaluate`` (weights are points 0..100),
+        with the verifier's findings merged in when there is a verifier.
     entities: the post's entities (countries and cities tell whether the work is abroad).
     signals: the dict from ``RuleSet.evaluate`` (``groups``, ``awareness``, ``offer``,
         ``legit``); missing keys count as 0.
+    verification: ``Assessment.verification`` (``status``, ``permits_ok``; step 4 of
+        the module docstring); None or empty: no registry check.
     Returns a ``ScoreResult``. Pure function; never raises for well-typed input.
     """
     fs = list(findings)
@@ -185,6 +223,12 @@ def score_assessment(findings: Iterable[Finding], entities: Iterable[Entity] | N
     legit = float(sig.get("legit", groups.get("legit", 0.0)))
     if legit > 0 and not ids & VOIDS_LEGIT:
         raw /= 1.0 + LEGIT_DISCOUNT * legit * (0.5 if "upfront_fee" in ids else 1.0)
+    ver = verification or {}
+    status = ver.get("status")
+    verified_ok = (status == "verified" and bool(ver.get("permits_ok"))
+                   and not ids & VOIDS_VERIFIED)
+    if verified_ok:
+        raw *= VERIFIED_FACTOR
     a = float(sig.get("awareness", groups.get("awareness", 0.0)))
     o = float(sig.get("offer", groups.get("offer", 0.0)))
     share = awareness_share(a, o, legit)
@@ -200,6 +244,8 @@ def score_assessment(findings: Iterable[Finding], entities: Iterable[Entity] | N
         (job and (o > 0.0 or bool(ids & OFFER_FINDINGS)))
         or licensed_claim
         or (bool(ids & WORK_FINDINGS) and len(ids & STRONG) >= 2)
+        or verified_ok
+        or (status in BAD_STATUSES and (job or o > 0.0))
     )
     overseas = groups.get("overseas", 0.0) > 0.0 or any(
         (e.kind == "country" and e.value != "ID")
@@ -237,5 +283,5 @@ def score_assessment(findings: Iterable[Finding], entities: Iterable[Entity] | N
         label=label,
         probabilities=probs,
         parts={"base": base, "bonus": bonus, "legit": legit, "awareness_share": share,
-               "recruitment": recruitment},
+               "recruitment": recruitment, "verified": verified_ok},
     )

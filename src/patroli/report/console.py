@@ -118,8 +118,62 @@ def render_check(console: Console, post: Post, a: Assessment) -> None:
             t.add_row(Text(e.kind), Text(e.value), Text(post.text[e.span[0]:e.span[1]]))
         console.print(t)
     if a.verification:
-        console.print(Text(f"Verifikasi / verification: {a.verification}"))
+        render_verification(console, a.verification)
     console.print(Text(f"rule set: {a.rule_set_version}", style="dim"))
+
+
+#: Verification status -> (console style, short Indonesian / English label).
+STATUS_STYLE: dict[str, tuple[str, str]] = {
+    "verified": ("bold green", "terverifikasi / verified"),
+    "lookalike": ("bold red", "nama tiruan / lookalike"),
+    "suspended": ("bold red", "izin dibekukan / suspended"),
+    "revoked": ("bold red", "izin dicabut / revoked"),
+    "licence_expired": ("bold red", "izin kedaluwarsa / licence expired"),
+    "permit_invalid": ("bold red", "SIP bermasalah / permit invalid"),
+    "not_found": ("yellow", "tidak ditemukan / not found"),
+    "no_agency": ("dim", "tidak menyebut perusahaan / no agency named"),
+}
+
+
+def _yes_no(v: object) -> str:
+    return "ya/yes" if v is True else ("tidak/no" if v is False else "-")
+
+
+def render_verification(console: Console, v: dict) -> None:
+    """The registry check of one post (``Assessment.verification``): status line,
+    one-line summary (id / en), per-permit checks, watchlist hits and allowlisted values."""
+    status = str(v.get("status", ""))
+    style, label = STATUS_STYLE.get(status, ("", status))
+    head = Text("Verifikasi / verification: ")
+    head.append(label, style=style)
+    console.print(head)
+    if v.get("summary_id"):
+        console.print(Text("  " + str(v["summary_id"])))
+        console.print(Text("  " + str(v.get("summary_en", "")), style="italic dim"))
+    if v.get("permits"):
+        t = Table(title="SIP / permits")
+        for col in ("SIP", "ada / exists", "milik agensi / agency's", "tujuan / destination",
+                    "posisi / position", "berlaku / valid", "OK"):
+            t.add_column(col)
+        for p in v["permits"]:
+            dest = p.get("destination_name") or p.get("destination") or "-"
+            until = p.get("valid_until") or "-"
+            t.add_row(Text(str(p.get("number"))), _yes_no(p.get("exists")),
+                      _yes_no(p.get("belongs_to_agency")),
+                      Text(f"{dest} ({_yes_no(p.get('destination_matches'))})"),
+                      Text(f"{p.get('position') or '-'} "
+                           f"({_yes_no(p.get('position_plausible'))})"),
+                      Text(f"s.d. {until} ({_yes_no(p.get('valid_on_date'))})"),
+                      _yes_no(p.get("ok")))
+        console.print(t)
+    for h in v.get("watchlist") or ():
+        console.print(Text(f"  daftar pantau / watchlist: {h.get('kind')} {h.get('value')}: "
+                           f"{h.get('reason')} ({h.get('source')})", style="bold red"))
+    for al in v.get("allowlisted") or ():
+        console.print(Text(f"  daftar aman / allowlisted: {al.get('kind')} {al.get('value')} "
+                           f"({al.get('why')})", style="green"))
+    if v.get("registry_version"):
+        console.print(Text(f"registry: {v['registry_version']}", style="dim"))
 
 
 def render_evaluation(console: Console, ev, errors: int = 10) -> None:

@@ -30,7 +30,9 @@ def post_record(post: Post, assessment: Assessment) -> dict[str, Any]:
     risk_score (0–100), risk_level, probabilities, indicators (ids), findings (with
     evidence spans and reasons in Bahasa Indonesia and English), entities (list of
     ``{kind, value, span}``; phones in E.164; money with amount/currency/period),
-    rule_set_version, text.
+    verification (the registry check: status, agency, lookalike_of, permits, contacts,
+    watchlist, allowlisted, summary_id / summary_en, registry_version; ``{}`` when no
+    verifier ran), rule_set_version, text.
     """
     return {
         "id": post.record_id if post.record_id is not None else post.key,

@@ -49,7 +49,11 @@ from sqlalchemy.dialects import postgresql as pg_dialect
 from sqlalchemy.dialects import sqlite as sqlite_dialect
 from sqlalchemy.engine import Connection, Engine, make_url
 
-from patroli.store import models_registry  # noqa: F401  (registry tables in the metadata)
+from patroli.store import (
+    models_labels,  # noqa: F401  (analyst_labels in the metadata)
+    models_registry,  # noqa: F401  (registry tables in the metadata)
+    models_web,  # noqa: F401  (users, api_tokens, audit_log)
+)
 from patroli.store.models import (
     AssessmentRow,
     Base,

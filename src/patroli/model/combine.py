@@ -1,0 +1,187 @@
+"""The one way rule findings (with verification) and the model's probabilities combine.
+
+``combine(rule_result, model_probs) -> ScoreResult``:
+
+1. **Blend.** ``p = (1 - MODEL_WEIGHT) * p_rules + MODEL_WEIGHT * p_model`` for each of
+   the four labels (``p_rules`` is ``rule_result.probabilities``: rule findings,
+   verification and cue signals as scored by ``analysis.score``).
+2. **Priority of the rules where they are sure** (the model never overrides them):
+   * the awareness gate: when the rules label a post ``awareness`` (awareness cues
+     dominate offer cues) the final label stays ``awareness``;
+   * strong evidence: when the rules label a post ``illegal`` with
+     ``risk_score >= STRONG_RULE_SCORE`` the final label stays ``illegal``.
+   In both cases the kept label is given at least ``max(p) + 0.01`` probability mass
+   (then renormalised), so the label is still the most probable one.
+3. **Label** = the argmax of the blended distribution (ties: ``types.LABELS`` order).
+4. **Risk score** moves with the blended illegal probability, within bounds:
+   ``score = rule_score + SCORE_SHIFT * (p_blend[illegal] - p_rules[illegal])``, clamped
+   to ``0..100``; an ``illegal`` final label has at least ``ILLEGAL_MIN`` points, an
+   ``awareness`` final label at most ``MEDIUM_MIN - 1``, any other label at most
+   ``ILLEGAL_MIN - 1`` unless the rules alone scored higher. ``level`` follows the score.
+
+**Applicability domain.** The model learnt from short posts; on a text much longer than
+its training texts (web pages, articles) its wording statistics no longer hold, so its
+weight shrinks: ``model_weight_for(len(text), reference_length)`` = ``MODEL_WEIGHT`` up
+to the 95th percentile of the training texts' lengths (``TextClassifier.reference_length``),
+then ``MODEL_WEIGHT * reference_length / len(text)``.
+
+``model_probs is None`` (no model) returns the rule result unchanged. ``model_view``
+describes the model's opinion beside the rules' for ``patroli check``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from patroli.analysis.score import ILLEGAL_MIN, MEDIUM_MIN, ScoreResult, level_for
+from patroli.types import LABELS, Assessment
+
+__all__ = ["MODEL_WEIGHT", "ModelView", "combine", "combine_assessment", "model_view",
+           "model_weight_for"]
+
+#: Weight of the model's probabilities in the blend (0 = rules only, 1 = model only).
+MODEL_WEIGHT: float = 0.5
+#: Rule risk score from which an ``illegal`` rule label is kept whatever the model says.
+STRONG_RULE_SCORE: int = 70
+#: Points the risk score moves per unit change of the illegal probability.
+SCORE_SHIFT: float = 40.0
+
+
+def model_weight_for(text_length: int, reference_length: float | None,
+                     base: float = MODEL_WEIGHT) -> float:
+    """The model's blend weight for a text of ``text_length`` characters: ``base`` up to
+    ``reference_length`` (the model's training-text length, 95th percentile; None = no
+    limit), then shrinking as ``base * reference_length / text_length``."""
+    if not reference_length or text_length <= reference_length:
+        return base
+    return base * float(reference_length) / float(text_length)
+
+
+def _validated(probs: dict[str, float]) -> dict[str, float]:
+    out = {lab: float(probs.get(lab, 0.0)) for lab in LABELS}
+    if any(v < 0 or v != v for v in out.values()):
+        raise ValueError(f"probabilities must be non-negative numbers: {probs!r}")
+    total = sum(out.values())
+    if total <= 0:
+        raise ValueError(f"probabilities sum to zero: {probs!r}")
+    return {k: v / total for k, v in out.items()}
+
+
+def combine(rule_result: ScoreResult, model_probs: dict[str, float] | None,
+            *, model_weight: float = MODEL_WEIGHT) -> ScoreResult:
+    """Final score/level/label/probabilities from the rules' result and the model's.
+
+    rule_result: ``analysis.score.score_assessment`` output (after verification).
+    model_probs: label -> probability from ``TextClassifier.predict_proba`` (any subset of
+        ``LABELS``; renormalised), or None when no model is used.
+    model_weight: 0..1, default ``MODEL_WEIGHT``.
+    Returns a new ``ScoreResult`` whose ``parts`` add ``rule_label``, ``rule_score``,
+    ``model_label`` and ``model_weight``. Raises ``ValueError`` for a weight outside 0..1
+    or probabilities that are negative or sum to zero.
+    """
+    if model_probs is None:
+        return rule_result
+    if not 0.0 <= model_weight <= 1.0:
+        raise ValueError(f"model_weight must be within 0..1, got {model_weight}")
+    pr = _validated(rule_result.probabilities)
+    pm = _validated(model_probs)
+    blend = {k: (1.0 - model_weight) * pr[k] + model_weight * pm[k] for k in LABELS}
+    kept = None
+    if rule_result.label == "awareness":
+        kept = "awareness"
+    elif rule_result.label == "illegal" and rule_result.risk_score >= STRONG_RULE_SCORE:
+        kept = "illegal"
+    if kept is not None:
+        top = max(v for k, v in blend.items() if k != kept)
+        blend[kept] = max(blend[kept], top + 0.01)
+        total = sum(blend.values())
+        blend = {k: v / total for k, v in blend.items()}
+    label = max(LABELS, key=lambda k: blend[k])
+    score = rule_result.risk_score + SCORE_SHIFT * (blend["illegal"] - pr["illegal"])
+    if label == "illegal":
+        score = max(score, ILLEGAL_MIN)
+    elif label == "awareness":
+        score = min(score, MEDIUM_MIN - 1)
+    else:
+        score = min(score, max(ILLEGAL_MIN - 1, rule_result.risk_score))
+    risk = int(round(max(0.0, min(100.0, score))))
+    probs = {k: round(v, 4) for k, v in blend.items()}
+    probs[label] = round(probs[label] + 1.0 - sum(probs.values()), 4)
+    parts: dict[str, Any] = dict(rule_result.parts)
+    parts.update({"rule_label": rule_result.label, "rule_score": rule_result.risk_score,
+                  "model_label": max(LABELS, key=lambda k: pm[k]), "model_weight": model_weight})
+    return ScoreResult(risk_score=risk, level=level_for(risk), label=label,
+                       probabilities=probs, parts=parts)
+
+
+def combine_assessment(assessment: Assessment, model_probs: dict[str, float] | None,
+                       model_version: str | None, *,
+                       model_weight: float = MODEL_WEIGHT) -> Assessment:
+    """The assessment with score, level, label and probabilities replaced by ``combine``'s
+    and ``model_version`` set (``analyze()`` output in, a new ``Assessment`` out).
+
+    Findings, entities, verification and signals are kept; the rules' own figures are
+    recorded in ``signals["rules"]`` (label, score, probabilities) and the model's in
+    ``signals["model"]``. model_weight: see ``model_weight_for``.
+    """
+    rule = ScoreResult(assessment.risk_score, assessment.level, assessment.label,
+                       dict(assessment.probabilities))
+    res = combine(rule, model_probs, model_weight=model_weight)
+    signals = dict(assessment.signals)
+    signals["rules"] = {"label": rule.label, "risk_score": rule.risk_score,
+                        "probabilities": rule.probabilities}
+    if model_probs is not None:
+        signals["model"] = {"version": model_version,
+                            "probabilities": {k: round(float(model_probs.get(k, 0.0)), 4)
+                                              for k in LABELS}}
+    return Assessment(
+        post_key=assessment.post_key, risk_score=res.risk_score, level=res.level,
+        label=res.label, probabilities=res.probabilities, findings=assessment.findings,
+        entities=assessment.entities, rule_set_version=assessment.rule_set_version,
+        analyzed_at=assessment.analyzed_at,
+        model_version=model_version if model_probs is not None else assessment.model_version,
+        verification=assessment.verification, signals=signals)
+
+
+@dataclass(frozen=True, slots=True)
+class ModelView:
+    """The model's opinion beside the rules' (for ``patroli check``).
+
+    rule_label / model_label: each side's most probable label; model_confidence: the
+    model's probability of its label (0..1); agree: same label; message_id / message_en:
+    one sentence in Bahasa Indonesia / English, saying when they disagree.
+    """
+
+    rule_label: str
+    model_label: str
+    model_confidence: float
+    model_version: str | None
+    agree: bool
+    message_id: str
+    message_en: str
+
+
+_LABEL_ID = {"illegal": "ilegal", "legitimate": "resmi", "awareness": "edukasi/peringatan",
+             "other": "lainnya"}
+
+
+def model_view(rule_label: str, model_probs: dict[str, float],
+               model_version: str | None = None) -> ModelView:
+    """Compare the rules' label with the model's probabilities (see ``ModelView``).
+
+    Raises ``ValueError`` for probabilities that are negative or sum to zero.
+    """
+    pm = _validated(model_probs)
+    m = max(LABELS, key=lambda k: pm[k])
+    conf = round(pm[m], 4)
+    agree = m == rule_label
+    if agree:
+        mid = f"Model setuju dengan aturan: {_LABEL_ID.get(m, m)} ({conf:.0%})."
+        men = f"The model agrees with the rules: {m} ({conf:.0%})."
+    else:
+        mid = (f"Model TIDAK setuju: aturan menilai {_LABEL_ID.get(rule_label, rule_label)}, "
+               f"model menilai {_LABEL_ID.get(m, m)} ({conf:.0%}). Periksa secara manual.")
+        men = (f"The model DISAGREES: rules say {rule_label}, the model says {m} "
+               f"({conf:.0%}). Check by hand.")
+    return ModelView(rule_label, m, conf, model_version, agree, mid, men)
