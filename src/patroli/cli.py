@@ -109,6 +109,8 @@ def scan(
     registry: RegistryOption = None,
     permits: PermitsOption = None,
     no_registry: NoRegistryOption = False,
+    no_model: Annotated[bool, typer.Option(
+        "--no-model", help="Rules (and registry) alone, without the trained model.")] = False,
 ) -> None:
     """Scan inputs: find illegal recruitment ads, explain them, store them, report.
 
@@ -147,7 +149,7 @@ def scan(
             verifier = _verifier(db, registry, permits, no_registry, store=store) \
                 if (registry is not None or no_registry or store is None) else "default"
             summary = run_scan(inputs, store=store, options=options, sinks=writers,
-                               verifier=verifier,
+                               verifier=verifier, classifier=None if no_model else "default",
                                batch_size=batch_size, top_n=top,
                                on_progress=lambda n: progress.update(task, completed=n))
     except SourceError as exc:
@@ -173,9 +175,12 @@ def check(
     permits: PermitsOption = None,
     no_registry: NoRegistryOption = False,
     db: DbOption = None,
+    no_model: Annotated[bool, typer.Option(
+        "--no-model", help="Rules (and registry) alone, without the trained model.")] = False,
 ) -> None:
     """Explain one text: indicators with evidence and reasons, entities, registry
-    verification (agency, licence, permits, watchlist), score."""
+    verification (agency, licence, permits, watchlist), the model's view beside the
+    rules' (and whether they disagree), score."""
     from patroli.analysis import analyze
     from patroli.report.console import render_check
     from patroli.types import Post, content_key
@@ -185,7 +190,8 @@ def check(
     if not text.strip():
         fail("empty text")
     post = Post(key=content_key(text), text=text, source="check")
-    a = analyze(post, verifier=_verifier(db, registry, permits, no_registry))
+    a = analyze(post, verifier=_verifier(db, registry, permits, no_registry),
+                classifier=None if no_model else "default")
     if as_json:
         print(json.dumps(a.to_dict(), ensure_ascii=False, indent=2))
     else:
@@ -207,6 +213,8 @@ def evaluate(
         "stratified K-fold on this file (never tested on its training posts).")] = None,
     model: Annotated[Path | None, typer.Option(
         "--model", help="Rules / model / combined side by side with this model file.")] = None,
+    rules_only: Annotated[bool, typer.Option(
+        "--rules-only", help="Evaluate the rules (and registry) without the model.")] = False,
 ) -> None:
     """Compare the analysis with gold annotations: labels, flags, entities (with the
     registry check of ``check``). With --cv K or --model PATH: rules alone, model alone
@@ -234,7 +242,8 @@ def evaluate(
         return
     try:
         ev = run_evaluate(read_gold(gold), keep_errors=max(errors, 0),
-                          verifier=_verifier(db, registry, permits, no_registry))
+                          verifier=_verifier(db, registry, permits, no_registry),
+                          classifier=None if rules_only else "default")
     except GoldFormatError as exc:
         fail(str(exc))
     except UnicodeDecodeError:

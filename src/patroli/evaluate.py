@@ -150,12 +150,17 @@ def _norm_value(field_name: str, value: str) -> str:
 
 
 def evaluate(records: Iterable[dict[str, Any]], *, rules: RuleSet | None = None,
-             keep_errors: int = 50, verifier: Any = None) -> Evaluation:
+             keep_errors: int = 50, verifier: Any = None,
+             classifier: Any = "default") -> Evaluation:
     """Analyse each gold record's text and compare (see module docstring).
 
     keep_errors: how many misclassified posts to keep for the report (id, gold, predicted,
     score, indicators, verification status).
     verifier: a ``patroli.verify.Verifier`` passed to ``analyze`` (None: no registry check).
+    classifier: passed to ``analyze``: "default" (the active model, combined with the
+    rules), a ``TextClassifier``, or None (rules alone). The bundled model was trained on
+    the development corpus: figures of the combined system on that corpus are not held-out
+    figures (use ``compare`` with ``cv``).
     """
     rules = rules or default_ruleset()
     ev = Evaluation()
@@ -166,7 +171,7 @@ def evaluate(records: Iterable[dict[str, Any]], *, rules: RuleSet | None = None,
         text = rec["text"]
         post = Post(key=str(rec.get("id") or content_key(text)), text=text,
                     platform=rec.get("platform"), record_id=rec.get("id"))
-        a = analyze(post, rules=rules, verifier=verifier)
+        a = analyze(post, rules=rules, verifier=verifier, classifier=classifier)
         ev.n += 1
         gold = rec.get("label")
         if gold in LABELS:
@@ -300,7 +305,8 @@ def compare(records: Iterable[dict[str, Any]], *, cv: int | None = None,
     wrong: list[tuple[float, dict[str, Any]]] = []
     for rec, text, g, pm in zip(rows, texts, gold, probs):
         a = analyze(Post(key=str(rec.get("id") or content_key(text)), text=text,
-                         platform=rec.get("platform")), rules=rules, verifier=verifier)
+                         platform=rec.get("platform")), rules=rules, verifier=verifier,
+                    classifier=None)
         res = combine(ScoreResult(a.risk_score, a.level, a.label, dict(a.probabilities)), pm,
                       model_weight=model_weight_for(len(text), reference))
         model_label = max(LABELS, key=lambda k: pm[k])

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from patroli.analysis import analyze
+from patroli.analysis import analyze_batch
 from patroli.analysis.rules import RuleSet, default_ruleset
 from patroli.sources import RecordError, SourceOptions, read_posts
 from patroli.types import Assessment, Post
@@ -149,6 +149,7 @@ def scan(
     on_progress: Callable[[int], None] | None = None,
     on_error: Callable[[RecordError], None] | None = None,
     verifier: Any = "default",
+    classifier: Any = "default",
 ) -> ScanSummary:
     """Scan inputs into the store and the sinks.
 
@@ -161,6 +162,8 @@ def scan(
         default ``"default"`` builds one with ``patroli.verify.verifier.build_verifier``
         (the store's latest registry snapshot and watch/allow entries, else the bundled
         demo registry); None: no registry check.
+    classifier: the model combined with the rules (``analysis.analyze_batch``):
+        "default" the active model, None the rules alone.
     Raises ``patroli.sources.SourceError`` when an input is missing, unreadable or
     binary (nothing of that input is stored; earlier inputs stay stored).
     """
@@ -189,8 +192,8 @@ def scan(
         status = "failed"
         try:
             for batch in _batches(posts, batch_size):
-                analysed = [(post, analyze(post, rules=rules, verifier=verifier))
-                            for post in batch]
+                analysed = list(zip(batch, analyze_batch(batch, rules=rules, verifier=verifier,
+                                                         classifier=classifier), strict=True))
                 for post, assessment in analysed:
                     summary.count(post, assessment)
                     top.push(post, assessment)

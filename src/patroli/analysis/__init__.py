@@ -2,11 +2,14 @@
 
 ``analyze(post) -> Assessment``: normalize -> entities -> indicator rules ->
 awareness signals -> verification (a ``patroli.verify.Verifier`` passed in, optional)
--> score. Deterministic for a given rule set version and registry version.
+-> score -> the classifier's probabilities combined with it (``patroli.model.combine``).
+Deterministic for a given rule set, registry and model version. ``analyze_batch`` does
+the same for many posts with one vectorised model pass.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -17,10 +20,11 @@ from patroli.analysis.score import score_assessment
 from patroli.types import Assessment, Finding, Post
 
 if TYPE_CHECKING:
+    from patroli.model.classifier import TextClassifier
     from patroli.verify.verifier import Verifier
 
-__all__ = ["Normalized", "RuleSet", "analyze", "analyze_text", "default_ruleset",
-           "merge_verification", "normalize"]
+__all__ = ["DEFAULT_CLASSIFIER", "Normalized", "RuleSet", "analyze", "analyze_batch",
+           "analyze_text", "default_ruleset", "merge_verification", "normalize"]
 
 
 #: Findings whose evidence on an allowlisted value (official domain or hotline, a
@@ -77,18 +81,20 @@ def merge_verification(findings: list[Finding], extra: list[Finding],
     return out
 
 
-def analyze(post: Post, *, rules: RuleSet | None = None, verifier: Verifier | None = None,
-            now: datetime | None = None) -> Assessment:
-    """Analyse one post.
+#: ``classifier`` argument meaning "the active model" (``patroli.model.registry``).
+DEFAULT_CLASSIFIER = "default"
 
-    rules: the indicator rule set (default: the bundled rules, loaded once).
-    verifier: a ``patroli.verify.Verifier`` (registry, permits, watch/allow lists);
-        when given, its findings join the rule findings (``merge_verification``) and
-        ``Assessment.verification`` is its result dict; default: no registry check.
-    now: the ``analyzed_at`` time (timezone-aware UTC; default: the current time).
-    Returns an ``Assessment`` whose spans are offsets into ``post.text``.
-    """
-    rules = rules or default_ruleset()
+
+def _classifier(classifier: Any) -> TextClassifier | None:
+    if classifier == DEFAULT_CLASSIFIER:
+        from patroli.model.registry import load_default_classifier
+
+        return load_default_classifier()
+    return classifier
+
+
+def _rule_assessment(post: Post, rules: RuleSet, verifier: Verifier | None,
+                     now: datetime | None) -> tuple[Assessment, Normalized]:
     norm = normalize(post.text)
     entities = extract_entities(post.text, norm)
     findings, signals = rules.evaluate(norm, entities)
@@ -109,7 +115,56 @@ def analyze(post: Post, *, rules: RuleSet | None = None, verifier: Verifier | No
         analyzed_at=now or datetime.now(UTC),
         verification=verification,
         signals=signals,
-    )
+    ), norm
+
+
+def _with_model(assessment: Assessment, probs: dict[str, float], text_length: int,
+                clf: TextClassifier) -> Assessment:
+    from patroli.model.combine import combine_assessment, model_weight_for
+
+    return combine_assessment(assessment, probs, clf.version,
+                              model_weight=model_weight_for(text_length, clf.reference_length))
+
+
+def analyze(post: Post, *, rules: RuleSet | None = None, verifier: Verifier | None = None,
+            classifier: Any = DEFAULT_CLASSIFIER, now: datetime | None = None) -> Assessment:
+    """Analyse one post.
+
+    rules: the indicator rule set (default: the bundled rules, loaded once).
+    verifier: a ``patroli.verify.Verifier`` (registry, permits, watch/allow lists);
+        when given, its findings join the rule findings (``merge_verification``) and
+        ``Assessment.verification`` is its result dict; default: no registry check.
+    classifier: a ``patroli.model.TextClassifier``; ``"default"`` (the default) uses the
+        active model (``patroli.model.registry.load_default_classifier``, loaded once);
+        None analyses with the rules alone. With a model, the final score, label and
+        probabilities come from ``patroli.model.combine`` (the rules' own figures stay in
+        ``signals["rules"]``, the model's in ``signals["model"]``) and ``model_version``
+        is set.
+    now: the ``analyzed_at`` time (timezone-aware UTC; default: the current time).
+    Returns an ``Assessment`` whose spans are offsets into ``post.text``.
+    """
+    rules = rules or default_ruleset()
+    assessment, norm = _rule_assessment(post, rules, verifier, now)
+    clf = _classifier(classifier)
+    if clf is None:
+        return assessment
+    return _with_model(assessment, clf.predict_proba_folded(norm.text), len(post.text), clf)
+
+
+def analyze_batch(posts: Sequence[Post], *, rules: RuleSet | None = None,
+                  verifier: Verifier | None = None, classifier: Any = DEFAULT_CLASSIFIER,
+                  now: datetime | None = None) -> list[Assessment]:
+    """``analyze`` for many posts: the same assessments, with the model run once over the
+    whole batch (vectorised; much cheaper per post than one call per post).
+    Returns one ``Assessment`` per post, in order."""
+    rules = rules or default_ruleset()
+    done = [_rule_assessment(p, rules, verifier, now) for p in posts]
+    clf = _classifier(classifier)
+    if clf is None:
+        return [a for a, _ in done]
+    probs = clf.predict_proba_folded_many([norm.text for _, norm in done])
+    return [_with_model(a, pr, len(p.text), clf)
+            for p, (a, _), pr in zip(posts, done, probs, strict=True)]
 
 
 def analyze_text(text: str, **kwargs) -> Assessment:

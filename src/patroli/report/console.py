@@ -119,7 +119,36 @@ def render_check(console: Console, post: Post, a: Assessment) -> None:
         console.print(t)
     if a.verification:
         render_verification(console, a.verification)
-    console.print(Text(f"rule set: {a.rule_set_version}", style="dim"))
+    render_model_view(console, a)
+    console.print(Text(f"rule set: {a.rule_set_version}"
+                       + (f"   model: {a.model_version}" if a.model_version else ""), style="dim"))
+
+
+def render_model_view(console: Console, a: Assessment) -> None:
+    """The rules' figures beside the model's, and whether they disagree (from the
+    ``signals["rules"]`` / ``signals["model"]`` that ``patroli.model.combine`` records)."""
+    model = a.signals.get("model")
+    rules = a.signals.get("rules")
+    if not model or not rules:
+        return
+    from patroli.model.combine import model_view
+
+    view = model_view(rules["label"], model["probabilities"], model.get("version"))
+    t = Table(title="Aturan vs model / rules vs model")
+    t.add_column("")
+    t.add_column("Label")
+    t.add_column("Skor / score", justify="right")
+    t.add_column("Probabilitas / probabilities")
+    t.add_row("aturan / rules", rules["label"], str(rules["risk_score"]),
+              " ".join(f"{k} {v:.2f}" for k, v in rules["probabilities"].items()))
+    t.add_row("model", view.model_label, "",
+              " ".join(f"{k} {v:.2f}" for k, v in model["probabilities"].items()))
+    t.add_row("gabungan / combined", a.label, str(a.risk_score),
+              " ".join(f"{k} {v:.2f}" for k, v in a.probabilities.items()))
+    console.print(t)
+    style = "green" if view.agree else "bold yellow"
+    console.print(Text(view.message_id, style=style))
+    console.print(Text(view.message_en, style="italic dim"))
 
 
 #: Verification status -> (console style, short Indonesian / English label).
