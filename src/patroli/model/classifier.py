@@ -5,7 +5,7 @@ Pipeline (``build_pipeline``), for short, noisy, mixed-language posts:
 1. ``fold``: ``patroli.analysis.normalize`` (lower-case, NFKC, emoji dropped, leetspeak
    ``g4ji`` -> ``gaji`` folded), so obfuscation does not split the vocabulary;
 2. ``features``: a ``FeatureUnion`` of two TF-IDF vectorisers (sublinear tf, l2 norm each):
-   character n-grams of 2–5 inside word boundaries (``char_grams``: each word padded with
+   character n-grams of 3–4 inside word boundaries (``char_grams``: each word padded with
    one space, like scikit-learn's ``char_wb``) and word 1–2-grams (``word_grams``);
    vocabularies are capped (``max_features``, ``min_df``) to keep the model small;
 3. ``clf``: multinomial ``LogisticRegression`` (class-balanced, L2, lbfgs: deterministic),
@@ -52,7 +52,7 @@ __all__ = [
 ]
 
 #: Character n-gram lengths (inclusive) of the ``char`` vectoriser.
-CHAR_NGRAMS: tuple[int, int] = (2, 5)
+CHAR_NGRAMS: tuple[int, int] = (3, 4)
 #: Vocabulary caps and minimal document frequencies (model size stays well under 5 MB).
 MAX_CHAR_FEATURES: int = 30000
 MAX_WORD_FEATURES: int = 10000
@@ -135,8 +135,8 @@ def gram_hash(gram: str) -> int:
     return h
 
 
-def _text_gram_hashes(folded: str) -> np.ndarray:
-    """Hashes of every n-gram (lengths ``CHAR_NGRAMS``) of the padded text.
+def _text_gram_hashes(folded: str, sizes: tuple[int, int] = CHAR_NGRAMS) -> np.ndarray:
+    """Hashes of every n-gram (lengths ``sizes``, default ``CHAR_NGRAMS``) of the padded text.
 
     N-grams that span two words are hashed too: they are never in the vocabulary (see
     ``char_grams``), so they find no column (a false hit needs a 64-bit hash collision).
@@ -144,7 +144,7 @@ def _text_gram_hashes(folded: str) -> np.ndarray:
     s = _padded(folded)
     c = np.frombuffer(s.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
     length = len(c)
-    lo, hi = CHAR_NGRAMS
+    lo, hi = sizes
     parts = []
     h = c + np.uint64(_HASH_SEED)
     p = np.uint64(_HASH_P)
@@ -265,7 +265,7 @@ class TextClassifier:
     pipeline: a fitted ``build_pipeline()`` pipeline whose classes are ``types.LABELS``
         (a subset is allowed; missing labels get probability 0).
     version: the model version string recorded in assessments (e.g.
-        ``"tfidf-lr-20261129-3f2a9c01"``).
+        ``"tfidf-lr-c34-20261129-3f2a9c01"``).
     meta: training metadata (data SHA-256, seed, CV figures, created_at...).
     Raises ``ModelFileError`` when the pipeline does not have the expected steps.
     """
@@ -300,6 +300,10 @@ class TextClassifier:
         char_coef = coef[:, :n_char].T.copy()
         word_coef = coef[:, n_char:].T.copy()
         grams = sorted(char_vec.vocabulary_, key=char_vec.vocabulary_.__getitem__)
+        # the n-gram sizes this model was trained with (a model file outlives a change
+        # of CHAR_NGRAMS): inference hashes exactly those sizes
+        lengths = [len(g) for g in grams] or list(CHAR_NGRAMS)
+        self._char_sizes = (min(lengths), max(lengths))
         hashes = np.array([gram_hash(g) for g in grams], dtype=np.uint64)
         order = np.argsort(hashes, kind="stable")
         self._char_hashes = hashes[order]
@@ -328,7 +332,7 @@ class TextClassifier:
     def decision_folded(self, folded: str) -> np.ndarray:
         """Per-class decision values (order of the fitted classes) for a folded text."""
         out = self._intercept.copy()
-        cols = self._table.lookup(_text_gram_hashes(folded))
+        cols = self._table.lookup(_text_gram_hashes(folded, self._char_sizes))
         if cols.size:
             cols.sort()
             uniq, counts = _runs(cols)
@@ -369,7 +373,7 @@ class TextClassifier:
         c = np.frombuffer(joined.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
         starts = np.cumsum([0] + [len(p) + 1 for p in padded[:-1]])
         length = len(c)
-        lo, hi = CHAR_NGRAMS
+        lo, hi = self._char_sizes
         h = c + np.uint64(_HASH_SEED)
         p = np.uint64(_HASH_P)
         parts, offsets = [], []

@@ -30,7 +30,12 @@ import numpy as np
 from sklearn.metrics import f1_score, precision_recall_fscore_support
 from sklearn.model_selection import StratifiedKFold
 
-from patroli.model.classifier import TextClassifier, build_pipeline, probabilities_array
+from patroli.model.classifier import (
+    CHAR_NGRAMS,
+    TextClassifier,
+    build_pipeline,
+    probabilities_array,
+)
 from patroli.model.registry import (
     CARD_FILE,
     META_FILE,
@@ -191,7 +196,7 @@ def train(texts: Sequence[str], labels: Sequence[str], *, seed: int = DEFAULT_SE
           sources: Sequence[str] = (), now: datetime | None = None) -> TrainResult:
     """Cross-validate (``cv`` folds; 0 = skip) then fit the final model on all data.
 
-    Returns a ``TrainResult``; the version is ``"tfidf-lr-YYYYMMDD-<hash8>"`` (date of
+    Returns a ``TrainResult``; the version is ``"tfidf-lr-c<n-gram sizes>-YYYYMMDD-<hash8>"`` (date of
     training, first 8 hex of the data hash). Same data + seed -> same predictions.
     Raises ``TrainingDataError`` for fewer than 10 posts or one label only.
     """
@@ -210,13 +215,14 @@ def train(texts: Sequence[str], labels: Sequence[str], *, seed: int = DEFAULT_SE
         cv_fig = figures(labels, pred) | {"folds": cv}
     pipe = build_pipeline(seed).fit(texts, labels)
     when = (now or datetime.now(UTC)).astimezone(UTC)
-    version = f"tfidf-lr-{when:%Y%m%d}-{sha[:8]}"
+    version = f"tfidf-lr-c{CHAR_NGRAMS[0]}{CHAR_NGRAMS[1]}-{when:%Y%m%d}-{sha[:8]}"
     meta = {"version": version, "created_at": when.isoformat(timespec="seconds"),
             "data_sha256": sha, "n_posts": len(texts), "label_counts": dict(Counter(labels)),
             "text_length_p95": round(float(np.percentile([len(t) for t in texts], 95)), 1),
             "seed": seed, "sources": list(sources), "cv": cv_fig,
-            "pipeline": "fold(normalize) + FeatureUnion(char_wb 2-5 TF-IDF, word 1-2 TF-IDF)"
-                        " + LogisticRegression(balanced)"}
+            "pipeline": (f"fold(normalize) + FeatureUnion(char_wb {CHAR_NGRAMS[0]}-"
+                         f"{CHAR_NGRAMS[1]} TF-IDF, word 1-2 TF-IDF)"
+                         " + LogisticRegression(balanced)")}
     return TrainResult(TextClassifier(pipe, version, meta), cv_fig)
 
 
