@@ -189,3 +189,29 @@ def test_evaluate_cv_output_structure(tmp_path: Path) -> None:
         assert set(fig["labels"]) == set(LABELS)
         assert {"precision", "recall", "f1"} <= set(fig["illegal_vs_rest"])
         assert 0.0 <= fig["awareness_as_illegal"] <= 1.0 and 0.0 <= fig["macro_f1"] <= 1.0
+
+
+def test_evaluate_reads_emscad_csv_through_column_mapping(tmp_path) -> None:
+    """An EMSCAD-shaped CSV (fraudulent 1/0) evaluates through the CSV column mapping."""
+    import csv
+    import json
+
+    from typer.testing import CliRunner
+
+    from patroli.cli import app
+
+    path = tmp_path / "emscad.csv"
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(["job_id", "title", "company_profile", "description", "fraudulent"])
+        w.writerow(["1", "Data entry clerk", "", "Work from home, pay the registration fee "
+                    "of $99 to our agent by wire, no experience, earn $5000 a week", "1"])
+        w.writerow(["2", "Accountant", "Acme Corp, est. 1990", "Prepare monthly reports "
+                    "for our Chicago office. Apply through our careers page.", "0"])
+    res = CliRunner().invoke(app, [
+        "evaluate", str(path), "--json", "--no-registry",
+        "--text-column", "title,company_profile,description", "--label-column", "fraudulent"])
+    assert res.exit_code == 0, res.output
+    ev = json.loads(res.output)
+    assert ev["n"] == 2
+    assert ev["labels"]["illegal"]["support"] == 1 and ev["labels"]["legitimate"]["support"] == 1

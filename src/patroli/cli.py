@@ -215,15 +215,22 @@ def evaluate(
         "--model", help="Rules / model / combined side by side with this model file.")] = None,
     rules_only: Annotated[bool, typer.Option(
         "--rules-only", help="Evaluate the rules (and registry) without the model.")] = False,
+    text_column: Annotated[str | None, typer.Option(
+        help="CSV gold: text column(s), comma-separated and joined (EMSCAD: "
+        "title,company_profile,description,requirements,benefits).")] = None,
+    label_column: Annotated[str | None, typer.Option(
+        help="CSV gold: label column (EMSCAD: fraudulent, 1 -> illegal, 0 -> legitimate).")] = None,
 ) -> None:
     """Compare the analysis with gold annotations: labels, flags, entities (with the
     registry check of ``check``). With --cv K or --model PATH: rules alone, model alone
     and combined, side by side."""
-    from patroli.evaluate import GoldFormatError, read_gold
+    from patroli.evaluate import GoldFormatError, gold_records
     from patroli.evaluate import evaluate as run_evaluate
+    from patroli.sources import SourceError
 
     if not gold.is_file():
         fail(f"{gold}: no such file")
+    records = gold_records(gold, text_column=text_column, label_column=label_column)
     if cv is not None or model is not None:
         from patroli.cli_model import render_comparison
         from patroli.evaluate import compare
@@ -231,9 +238,10 @@ def evaluate(
         from patroli.model.train import TrainingDataError
 
         try:
-            cmp = compare(read_gold(gold), cv=cv, model_path=model, keep_errors=max(errors, 0),
+            cmp = compare(records, cv=cv, model_path=model, keep_errors=max(errors, 0),
                           verifier=_verifier(db, registry, permits, no_registry))
-        except (GoldFormatError, ModelFileError, TrainingDataError, ValueError) as exc:
+        except (GoldFormatError, SourceError, ModelFileError, TrainingDataError,
+                ValueError) as exc:
             fail(str(exc))
         if as_json:
             print(json.dumps(cmp.to_dict(), ensure_ascii=False, indent=2))
@@ -241,10 +249,10 @@ def evaluate(
             render_comparison(console, cmp)
         return
     try:
-        ev = run_evaluate(read_gold(gold), keep_errors=max(errors, 0),
+        ev = run_evaluate(records, keep_errors=max(errors, 0),
                           verifier=_verifier(db, registry, permits, no_registry),
                           classifier=None if rules_only else "default")
-    except GoldFormatError as exc:
+    except (GoldFormatError, SourceError) as exc:
         fail(str(exc))
     except UnicodeDecodeError:
         fail(f"{gold}: not UTF-8 text")

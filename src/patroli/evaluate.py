@@ -118,6 +118,32 @@ def read_gold(path: str | Path) -> Iterator[dict[str, Any]]:
             yield rec
 
 
+def gold_records(path: str | Path, *, text_column: str | None = None,
+                 label_column: str | None = None) -> Iterator[dict[str, Any]]:
+    """Gold records from a JSONL file in the corpus schema (``read_gold``), or from any
+    other labeled input ``patroli.sources`` reads (CSV with column mapping, e.g. EMSCAD:
+    ``text_column="title,company_profile,description,requirements,benefits"``,
+    ``label_column="fraudulent"``, 1 -> illegal, 0 -> legitimate). Records of other
+    inputs carry ``id``, ``text`` and ``label`` only (no flags or entities to compare);
+    rows without a usable label are skipped. Raises ``GoldFormatError`` (JSONL) or
+    ``patroli.sources.SourceError`` (unreadable input)."""
+    if Path(path).suffix.lower() in (".jsonl", ".ndjson") and not (text_column or label_column):
+        yield from read_gold(path)
+        return
+    from patroli.model.train import normalize_label
+    from patroli.sources import SourceOptions, read_posts
+
+    opts = SourceOptions(text_column=text_column, label_column=label_column)
+    for post in read_posts(Path(path), opts):
+        raw = post.raw if isinstance(post.raw, dict) else {}
+        col = label_column or ("fraudulent" if "fraudulent" in raw and "label" not in raw
+                               else "label")
+        label = normalize_label(raw.get(col))
+        if label is not None:
+            yield {"id": post.record_id or post.key, "text": post.text, "label": label,
+                   "platform": post.platform}
+
+
 def _money_key(amount: Any, currency: Any, period: Any) -> str:
     return f"{float(amount):g} {str(currency).upper()}/{period or '-'}"
 
