@@ -25,8 +25,11 @@ _LICENCE_RE = re.compile(r"(?<![A-Za-z0-9])KEP\s?[-\u2010-\u2015]?\s?(\d{1,4})\s
 _PERMIT_RE = re.compile(r"(?<![A-Za-z0-9])SIP\s?[-\u2010-\u2015:]?\s?(\d{4})\s?/\s?([A-Za-z]{2})"
                         r"\s?/\s?(\d{3,5})(?!\d)", re.IGNORECASE)
 _NAME_WORD = r"[A-Z][A-Za-z0-9&'\-]*\.?"
+# The "no letter or digit before" look-behind follows each prefix's first letter (same
+# test), so the pattern starts with a literal and ``re`` skips ahead to P, C, L, Y or U.
 _AGENCY_RE = re.compile(
-    r"(?<![A-Za-z0-9])(?P<prefix>P\.?\s?T\.?|CV\.?|LPK|Perseroan\sTerbatas|Yayasan|UD\.?)"
+    r"(?P<prefix>P(?<![A-Za-z0-9]P)\.?\s?T\.?|C(?<![A-Za-z0-9]C)V\.?|L(?<![A-Za-z0-9]L)PK"
+    r"|P(?<![A-Za-z0-9]P)erseroan\sTerbatas|Y(?<![A-Za-z0-9]Y)ayasan|U(?<![A-Za-z0-9]U)D\.?)"
     rf"[ \t]+(?P<name>{_NAME_WORD}(?:[ \t]+{_NAME_WORD}){{0,7}})"
 )
 _SDN_RE = re.compile(

@@ -53,14 +53,25 @@ def currency_table() -> tuple[dict[str, str], dict[str, str]]:
 
 
 def _alias_re(aliases: list[str]) -> str:
-    parts = []
+    """Alternation of currency aliases, longest first; a letter at either end of an alias
+    may not touch another letter.
+
+    The look-behind of the letter-led aliases is written once before their group (not
+    once per alias): every alternative then starts with a literal, which ``re`` rejects
+    with a one-character test. Same matches: an alias led by a letter and one led by a
+    symbol never start at the same character, and each group keeps longest-first order.
+    """
+    lettered: list[str] = []
+    other: list[str] = []
     for a in sorted(aliases, key=len, reverse=True):
         esc = re.escape(a).replace(r"\ ", r"\s")
         if a[-1].isalpha():
             esc += r"(?![a-z])"
-        if a[0].isalpha():
-            esc = r"(?<![a-z])" + esc
-        parts.append(esc)
+        (lettered if a[0].isalpha() else other).append(esc)
+    parts = []
+    if lettered:
+        parts.append(r"(?<![a-z])(?:" + "|".join(lettered) + ")")
+    parts.extend(other)
     return "|".join(parts)
 
 
@@ -122,6 +133,7 @@ def _money_re() -> re.Pattern[str]:
 
 
 _DIGIT_RUN_RE = re.compile(r"\d+")
+_SPACES_RE = re.compile(r"\s+")
 
 
 @lru_cache(maxsize=1)
@@ -210,10 +222,10 @@ def find_money(norm: Normalized) -> list[MoneyMatch]:
             continue
         cur = None
         if pre:
-            key = re.sub(r"\s+", " ", pre.strip()).rstrip(". ")
+            key = _SPACES_RE.sub(" ", pre.strip()).rstrip(". ")
             cur = pre_t.get(key) or pre_t.get(key + ".")
         if cur is None and suf:
-            cur = suf_t.get(re.sub(r"\s+", " ", suf.strip()))
+            cur = suf_t.get(_SPACES_RE.sub(" ", suf.strip()))
         mult_word = m1 or m2
         if cur is None:
             if mult_word is None:

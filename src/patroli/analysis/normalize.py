@@ -103,14 +103,19 @@ def fold_char(ch: str) -> str:
 
 
 _NON_ASCII_RE = re.compile(r"[^\x00-\x7f]+")
-_WS_RE = re.compile(r"\s+")
-# A word-like token where leetspeak may hide: letters, digits and "@".
-_TOKEN_RE = re.compile(r"[a-z0-9@]*[a-z][a-z0-9@]*")
+# Whitespace runs that collapsing changes: every maximal run except a lone " " (it
+# starts with a character other than " ", or with " " followed by more whitespace).
+_WS_RE = re.compile(r"\s(?:(?<! )|(?=\s))\s*")
+# The tokens ``_fold_leet`` can change: whole runs of [a-z0-9@] holding both a letter and
+# a digit or "@" (such a run has the two side by side somewhere). Runs of letters alone
+# are left as they are, so they are not visited at all.
+_MIXED_TOKEN_RE = re.compile(r"(?<![a-z0-9@])[a-z0-9@]*(?:[a-z][0-9@]|[0-9@][a-z])[a-z0-9@]*")
 _LEET_MAP = {"0": "o", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a"}
 _LEET_CHARS = frozenset("0134578@") - {"8"}
 _VOWELS = frozenset("aeiou")
 # A number written with letter o for zero ("1o jt", "2oo rb"); starts with a real digit.
-_O_IN_NUMBER_RE = re.compile(r"(?<![a-z0-9.,])[1-9][0-9o]*o[0-9o]*(?![a-z0-9])")
+# (the look-behind follows the first digit, so ``re`` skips ahead to digits)
+_O_IN_NUMBER_RE = re.compile(r"[1-9](?<![a-z0-9.,][1-9])[0-9o]*o[0-9o]*(?![a-z0-9])")
 _EMAIL_RE = re.compile(r"[a-z0-9._%+\-]+@[a-z0-9\-]+(?:\.[a-z0-9\-]+)+")
 # Letters that count as "real" letters for deciding that a token is a word: o, i and l
 # are excluded because they stand for digits in obfuscated phone numbers (O8l2).
@@ -176,7 +181,7 @@ def _fold_leet(text: str) -> str:
                     return tok
         return _fold_leet_token(tok)
 
-    return _TOKEN_RE.sub(repl, text)
+    return _MIXED_TOKEN_RE.sub(repl, text)
 
 
 def normalize(text: str) -> Normalized:
@@ -224,8 +229,6 @@ def normalize(text: str) -> Normalized:
     changed = False
     for m in _WS_RE.finditer(folded):
         s, e = m.span()
-        if e - s == 1 and folded[s] == " ":
-            continue
         changed = True
         out_parts.append(folded[pos:s])
         out_parts.append(" ")

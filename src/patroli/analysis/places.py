@@ -96,8 +96,12 @@ def _lexicon() -> tuple[re.Pattern[str], dict[str, tuple[str, str, str]], re.Pat
     for code, spec in (data.get("countries") or {}).items():
         for abbr in spec.get("case") or []:
             case_map[abbr] = _iso(code, "countries")
-    case_re = (re.compile(r"(?<![A-Za-z0-9])(?:" + "|".join(map(re.escape, case_map))
-                          + r")(?![A-Za-z0-9])") if case_map else None)
+    # The boundary look-behind sits after each abbreviation's first character (the same
+    # test: no letter or digit before it), so every alternative starts with a literal and
+    # ``re`` skips ahead to the (rare) capitals that can start one.
+    case_re = (re.compile("(?:" + "|".join(
+        re.escape(a[0]) + rf"(?<![A-Za-z0-9]{re.escape(a[0])})" + re.escape(a[1:])
+        for a in case_map) + r")(?![A-Za-z0-9])") if case_map else None)
     return pattern, merged, case_re, case_map
 
 

@@ -433,8 +433,26 @@ class RuleSet:
         for i, r in enumerate(rules):
             for w in r.leads or ():
                 self._lead_index.setdefault(w, []).append(i)
+        # masks whose every pattern starts at lead words: their starts are indexed under
+        # ``len(rules) + i`` and the mask is tried only there (see ``_mask_spans``)
+        self._mask_led = [False] * len(rules)
+        for i, r in enumerate(rules):
+            masks = r.raw.get("masks") if r.mask is not None else None
+            if isinstance(masks, str):
+                masks = [masks]
+            if not masks:
+                continue
+            mask_leads = [_lead_words(p) for p in masks]
+            if any(w is None for w in mask_leads):
+                continue
+            self._mask_led[i] = True
+            for w in frozenset().union(*mask_leads):
+                self._lead_index.setdefault(w, []).append(len(rules) + i)
         self._lead_lengths = sorted({len(w) for w in self._lead_index})
         self._token_rules: dict[str, tuple[int, ...]] = {}
+        # per rule: raised by the verifier only; has evidence (patterns or an entity)
+        self._by_verifier = [r.raw.get("needs") == "verifier" for r in rules]
+        self._has_evidence = [r.regex is not None or r.entity is not None for r in rules]
 
     def indicator_ids(self) -> list[str]:
         """Ids of the indicator rules (red flags), in evaluation order."""
@@ -619,13 +637,39 @@ class RuleSet:
             return None
         return amount * rate * factor
 
-    def _matches(self, rule: Rule, text: str, starts: list[int] | None
-                 ) -> list[tuple[int, int, str]]:
+    @staticmethod
+    def _mask_spans(mask: re.Pattern[str], text: str, starts: list[int] | None
+                    ) -> list[tuple[int, int]]:
+        """Spans of ``mask.finditer(text)`` (same list).
+
+        starts: None (scan the whole text) or ascending offsets that include every
+        offset where the mask can match (all its patterns start at lead words); the mask
+        is then tried only there, leftmost first, skipping offsets inside the last match.
+        """
+        if starts is None:
+            return [m.span() for m in mask.finditer(text)]
+        out: list[tuple[int, int]] = []
+        end = 0
+        match = mask.match
+        for pos in starts:
+            if pos < end:
+                continue
+            m = match(text, pos)
+            if m is not None:
+                if m.end() == pos:  # an empty match: finditer's own stepping rules apply
+                    return [m.span() for m in mask.finditer(text)]
+                out.append((pos, m.end()))
+                end = m.end()
+        return out
+
+    def _matches(self, rule: Rule, text: str, starts: list[int] | None,
+                 mask_starts: list[int] | None = None) -> list[tuple[int, int, str]]:
         """Non-overlapping matches of the rule, leftmost first (as ``re.finditer``).
 
         starts: offsets where the rule's lead-word patterns can match (tried there with
         ``Pattern.match``, which sees the text before the offset, so ``\\b`` holds); its
-        other patterns scan the whole text.
+        other patterns scan the whole text. mask_starts: None (the mask scans the whole
+        text) or the offsets where the mask can match (see ``_mask_spans``).
         """
         if rule.regex is None:
             return []
@@ -652,7 +696,7 @@ class RuleSet:
             else:
                 hits = free
         if hits and rule.mask is not None:
-            masked = SpanIndex((m.start(), m.end()) for m in rule.mask.finditer(text))
+            masked = SpanIndex(self._mask_spans(rule.mask, text, mask_starts))
             if masked:
                 hits = [h for h in hits if not masked.overlaps(h[0], h[1])]
         return hits
@@ -683,25 +727,43 @@ class RuleSet:
                 return groups.get(ref[6:], 0.0) > 0.0
             return ref in fired
 
+        by_kind: dict[str, list[Entity]] = {}
+        for e in ents:
+            if e.kind in by_kind:
+                by_kind[e.kind].append(e)
+            else:
+                by_kind[e.kind] = [e]
+        by_verifier = self._by_verifier
+        mask_led = self._mask_led
+        n_rules = len(self.rules)
+        has_evidence = self._has_evidence
+
         for index, rule in enumerate(self.rules):
-            if rule.raw.get("needs") == "verifier":
+            if by_verifier[index]:
                 continue  # raised by patroli.verify.Verifier (analyze(..., verifier=...))
+            starts = positions.get(index)
+            cond = rule.entity
+            kind_ents = by_kind.get(cond.kind) if cond is not None else None
+            if has_evidence[index] and starts is None and rule.free_regex is None \
+                    and not kind_ents:
+                continue  # no lead word, no free pattern, no entity of its kind: no evidence
             if rule.requires and not all(cond_ok(r) for r in rule.requires):
                 continue
             if rule.requires_any and not any(cond_ok(r) for r in rule.requires_any):
                 continue
             if rule.unless and any(cond_ok(r) for r in rule.unless):
                 continue
-            hits = self._matches(rule, text, positions.get(index))
+            hits = self._matches(rule, text, starts, positions.get(n_rules + index, [])
+                                 if mask_led[index] else None)
             ent_spans: list[tuple[int, int]] = []
-            if rule.entity is not None:
-                ent_spans = [e.span for e in ents if self._entity_ok(rule.entity, e)]
-            has_pat, has_ent = rule.regex is not None, rule.entity is not None
-            if has_pat or has_ent:
-                got = [bool(hits)] if has_pat else []
-                if has_ent:
-                    got.append(bool(ent_spans))
-                ok = all(got) if rule.match_mode == "all" else any(got)
+            if cond is not None and kind_ents:
+                ent_spans = [e.span for e in kind_ents if self._entity_ok(cond, e)]
+            if has_evidence[index]:
+                has_pat = rule.regex is not None
+                if rule.match_mode == "all":
+                    ok = (not has_pat or bool(hits)) and (cond is None or bool(ent_spans))
+                else:
+                    ok = (has_pat and bool(hits)) or (cond is not None and bool(ent_spans))
                 if not ok:
                     continue
             spans = [norm.span(s, e) for s, e, _ in hits] + [tuple(s) for s in ent_spans]

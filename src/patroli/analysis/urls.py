@@ -93,6 +93,51 @@ _URL_RE = re.compile(
     re.IGNORECASE,
 )
 _DOT_FOLD_RE = re.compile(_DOT, re.IGNORECASE)
+# Candidate starts for ``_URL_RE`` (it opens with a look-behind, so ``re`` would try it
+# at every character). A match without a scheme starts at a run of label characters
+# (at most 63: one label) that ends right where a DOT begins ("." "[" "(" "{" or a
+# space before one of them or before "dot"/"titik"); a match with a scheme starts at
+# an "h" followed by "t", "x" or "[". ``_LABEL_CHARS`` are the characters that
+# ``[a-z0-9\-]`` matches under IGNORECASE (ASCII letters, digits, "-" and the four
+# non-ASCII letters that fold to ASCII ones: U+0130, U+0131, U+017F, U+212A).
+_LABEL_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-"
+                         "\u0130\u0131\u017f\u212a")
+_LABEL_END_RE = re.compile(r"[a-z0-9\-](?=[.\[\(\{]|\s(?:[.\[\(\{]|dot|titik))",
+                           re.IGNORECASE)
+_SCHEME_START_RE = re.compile(r"[hH](?=[tTxX\[])")
+
+
+def _url_candidates(text: str) -> list[int]:
+    """Ascending offsets where ``_URL_RE`` may match (a superset of its match starts)."""
+    starts: set[int] = set()
+    label_chars = _LABEL_CHARS
+    for m in _LABEL_END_RE.finditer(text):
+        i = m.start()  # last character of the label run
+        lo = max(0, i - 63)
+        while i > lo and text[i - 1] in label_chars:
+            i -= 1
+        if i == lo and lo > 0 and text[lo - 1] in label_chars:
+            continue  # a run longer than one label cannot start a host here
+        starts.add(i)
+    if "/" in text:
+        starts.update(m.start() for m in _SCHEME_START_RE.finditer(text))
+    return sorted(starts)
+
+
+def _url_matches(text: str) -> list[re.Match[str]]:
+    """The matches of ``_URL_RE.finditer(text)`` (same list), found by trying the
+    pattern only at ``_url_candidates`` (leftmost first, non-overlapping)."""
+    out: list[re.Match[str]] = []
+    end = 0
+    match = _URL_RE.match
+    for pos in _url_candidates(text):
+        if pos < end:
+            continue
+        m = match(text, pos)
+        if m is not None:
+            out.append(m)
+            end = m.end()
+    return out
 _TRAIL = ".,;:!?'\"]}>*"
 _TG_HOSTS = frozenset({"t.me", "telegram.me", "telegram.dog"})
 _WA_HOSTS = frozenset({"wa.me", "api.whatsapp.com", "whatsapp.com", "web.whatsapp.com",
@@ -127,7 +172,7 @@ def find_urls(text: str, skip: list[tuple[int, int]] | None = None) -> list[UrlM
     out: list[UrlMatch] = []
     tld_set = tlds()
     skipped = SpanIndex(skip or ())
-    for m in _URL_RE.finditer(text):
+    for m in _url_matches(text):
         s, e = m.span()
         if skipped and skipped.overlaps(s, e):
             continue
@@ -188,7 +233,10 @@ def find_urls(text: str, skip: list[tuple[int, int]] | None = None) -> list[UrlM
 
 
 _AT = r"(?:@|\s?[\[\(\{]\s?(?:at|@)\s?[\]\)\}]\s?|\s(?:at|et)\s)"
-_AT_HINT_RE = re.compile(r"[\[\(\{]\s?(?:at|@)\s?[\]\)\}]|\s(?:at|et)\s", re.IGNORECASE)
+# An obfuscated "@" (two patterns, each starting with a character class, so that ``re``
+# skips ahead with its fast first-character scan).
+_AT_HINT_RES = (re.compile(r"[\[\(\{]\s?(?:at|@)\s?[\]\)\}]", re.IGNORECASE),
+                re.compile(r"\s(?:at|et)\s", re.IGNORECASE))
 _EMAIL_RE = re.compile(
     rf"(?<![A-Za-z0-9._%+\-])(?P<local>[A-Za-z0-9][A-Za-z0-9._%+\-]*)(?P<at>{_AT})"
     rf"(?P<domain>{_LABEL}(?:{_DOT}{_LABEL})+)",
@@ -202,7 +250,7 @@ def find_emails(text: str) -> list[EmailMatch]:
     Obfuscated forms written with spaces (" at ", " dot ") need a TLD from the bundled list.
     """
     out: list[EmailMatch] = []
-    if "@" not in text and not _AT_HINT_RE.search(text):
+    if "@" not in text and not any(r.search(text) for r in _AT_HINT_RES):
         return out
     tld_set = tlds()
     for m in _EMAIL_RE.finditer(text):
@@ -225,7 +273,8 @@ def find_emails(text: str) -> list[EmailMatch]:
     return out
 
 
-_HANDLE_RE = re.compile(r"(?<![A-Za-z0-9_.@/])@([A-Za-z][A-Za-z0-9_]{2,31})(?![A-Za-z0-9_@])")
+# (the look-behind follows the "@" so that ``re`` skips ahead to "@" characters)
+_HANDLE_RE = re.compile(r"@(?<![A-Za-z0-9_.@/]@)([A-Za-z][A-Za-z0-9_]{2,31})(?![A-Za-z0-9_@])")
 _TG_CONTEXT_RE = re.compile(r"(?<![a-z])(?:telegram|tele|tg|telegr|channel|kanal|grup|group"
                             r"|join)(?![a-z])")
 _OTHER_PLATFORM_RE = re.compile(
