@@ -343,6 +343,9 @@ def _register_subcommands() -> None:
     app.command()(serve)
     app.add_typer(user_app, name="user", help="Akun pengguna / user accounts.")
     app.add_typer(audit_app, name="audit", help="Log audit berantai hash / hash-chained audit log.")
+    from patroli.cli_api import token_app
+
+    app.add_typer(token_app, name="token", help="Token API / REST API tokens.")
 
 
 _register_subcommands()

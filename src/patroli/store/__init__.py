@@ -52,6 +52,8 @@ from sqlalchemy.engine import Connection, Engine, make_url
 from patroli.store import (
     models_labels,  # noqa: F401  (analyst_labels in the metadata)
     models_registry,  # noqa: F401  (registry tables in the metadata)
+    models_reports,  # noqa: F401  (public reports of the portal)
+    models_review,  # noqa: F401  (post_reviews, review_events of the console queue)
     models_web,  # noqa: F401  (users, api_tokens, audit_log)
 )
 from patroli.store.models import (

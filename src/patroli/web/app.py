@@ -233,6 +233,12 @@ def create_app(store_url: str | None = None, *, secret_key: str | None = None,
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     _add_error_handlers(app)
     _add_routes(app)
+    from patroli.web import console  # analyst console: /console/queue, posts, dashboard
+    app.include_router(console.router)
+    from patroli.web import portal  # public portal: /, /cek, /lapor
+    app.include_router(portal.router)
+    from patroli.web import api as api_routes  # REST API /api/v1
+    app.include_router(api_routes.router)
     return app
 
 
@@ -267,9 +273,9 @@ def _add_routes(app: FastAPI) -> None:
     def healthz() -> PlainTextResponse:
         return PlainTextResponse("ok\n")
 
-    @app.get("/", include_in_schema=False)
-    def index() -> RedirectResponse:
-        return RedirectResponse("/console", status_code=303)
+    @app.get("/", include_in_schema=False, response_class=HTMLResponse)
+    def index(request: Request) -> HTMLResponse:
+        return render(request, "portal/index.html")  # public landing (portal)
 
     @app.get("/login", response_class=HTMLResponse)
     def login_form(request: Request, next: str | None = None) -> HTMLResponse:

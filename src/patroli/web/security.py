@@ -258,15 +258,15 @@ class ProxyHeadersMiddleware:
         await self.app(scope, receive, send)
 
 
-#: Path prefix of the token-authenticated REST API: only there does an ``Authorization``
-#: header replace the session cookie (and the CSRF check).
+#: Path prefix of the token-authenticated REST API (``patroli.web.api``): there the
+#: session cookie is ignored (no session, so no cookie-borne authority) and the session
+#: CSRF check does not apply; API requests authenticate with ``Authorization: Bearer``.
 API_PREFIX = "/api/"
 
 
-def _api_token_request(scope: Scope) -> bool:
-    """True for an API request carrying its own credentials (``Authorization`` header)."""
-    return str(scope.get("path", "")).startswith(API_PREFIX) and bool(
-        _header(scope, b"authorization"))
+def _api_request(scope: Scope) -> bool:
+    """True for a request to the REST API (path under ``API_PREFIX``)."""
+    return str(scope.get("path", "")).startswith(API_PREFIX)
 
 
 def _is_https(scope: Scope) -> bool:
@@ -335,6 +335,23 @@ async def _plain_response(send: Send, status: int, text: str,
     await send({"type": "http.response.body", "body": body})
 
 
+async def _limit_response(scope: Scope, send: Send, status: int, code: str,
+                          text: str) -> None:
+    """``_plain_response``, except under the REST API: the API's JSON error body
+    ``{"error": {"code", "message", "details"}}``."""
+    if not _api_request(scope):
+        await _plain_response(send, status, text)
+        return
+    import json
+
+    body = json.dumps({"error": {"code": code, "message": text.strip(),
+                                 "details": None}}).encode("utf-8")
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"content-type", b"application/json"),
+                            (b"content-length", str(len(body)).encode())]})
+    await send({"type": "http.response.body", "body": body})
+
+
 class _TooLarge(Exception):
     pass
 
@@ -359,10 +376,11 @@ class BodySizeLimitMiddleware:
             try:
                 too_big = int(length) > self.max_bytes
             except ValueError:
-                await _plain_response(send, 400, "Content-Length tidak sah / invalid\n")
+                await _limit_response(scope, send, 400, "bad_request",
+                                      "Content-Length tidak sah / invalid\n")
                 return
             if too_big:
-                await _plain_response(send, 413, msg)
+                await _limit_response(scope, send, 413, "too_large", msg)
                 return
         seen = 0
         started = False
@@ -386,7 +404,7 @@ class BodySizeLimitMiddleware:
             await self.app(scope, limited_receive, tracking_send)
         except _TooLarge:
             if not started:
-                await _plain_response(send, 413, msg)
+                await _limit_response(scope, send, 413, "too_large", msg)
 
 
 # -- sessions -------------------------------------------------------------------------------------
@@ -400,8 +418,8 @@ class SessionMiddleware:
     keeps ids and a CSRF token only, never secrets), expires after ``max_age`` seconds
     from its last change, and carries HttpOnly, SameSite=Lax, Path=/ and, when the
     request came over https, Secure (and the ``__Host-`` name prefix).
-    API requests (path under ``/api/``) with an ``Authorization`` header get an empty
-    session: the cookie is ignored, so they are authenticated by the header alone.
+    API requests (path under ``/api/``) get an empty session: the cookie is ignored, so
+    they are authenticated by their ``Authorization`` header alone.
     """
 
     def __init__(self, app: ASGIApp, *, secret_key: str, max_age: int = 8 * 3600) -> None:
@@ -413,7 +431,7 @@ class SessionMiddleware:
         return ("__Host-" + SESSION_COOKIE) if _is_https(scope) else SESSION_COOKIE
 
     def _load(self, scope: Scope) -> dict[str, Any]:
-        if _api_token_request(scope):
+        if _api_request(scope):
             return {}
         raw = _header(scope, b"cookie")
         if not raw:
@@ -477,16 +495,15 @@ class CSRFMiddleware:
     session's CSRF token. The token is read from the ``X-CSRF-Token`` header (HTMX sends
     it from the page's ``<meta name="csrf-token">``) or from the ``csrf_token`` field of
     a url-encoded or multipart form (the body is buffered, so the app reads it again).
-    API requests (under ``/api/``) carrying an ``Authorization`` header are left to the
-    API's token check: the session middleware gives them no session, so a browser cannot
-    ride on a cookie there."""
+    API requests (under ``/api/``) are left to the API's Bearer-token check: the session
+    middleware gives them no session, so a browser cannot ride on a cookie there."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if (scope["type"] != "http" or scope["method"] in SAFE_METHODS
-                or _api_token_request(scope)):
+                or _api_request(scope)):
             await self.app(scope, receive, send)
             return
         session = scope.get("session") or {}
