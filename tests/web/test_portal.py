@@ -385,3 +385,49 @@ def test_portal_pages_render_in_both_languages(client: TestClient) -> None:
             assert r.status_code == 200, path
             assert f'<html lang="{lang}">' in r.text
             assert "/static/portal.css" in r.text
+
+
+def test_console_shows_report_contact_only_to_permitted_roles(app: FastAPI) -> None:
+    """A public report in the console: the analyst sees the report, its screenshot and
+    sets the status the reporter sees; only a supervisor can reveal the decrypted
+    contact, and that view is audited."""
+    from patroli.store.audit import entries
+    from patroli.store.reports import report_by_code
+
+    from .webutil import login, make_user
+
+    make_user(app, "ana", "analyst")
+    make_user(app, "sup", "supervisor")
+    with TestClient(app) as citizen:
+        code = _report(citizen, description="rekrut ke Kamboja", contact_phone="0857-0000-1122",
+                       files={"screenshot": ("s.jpg", _jpeg_with_gps(), "image/jpeg")})
+    report = report_by_code(app.state.store, code)
+    from sqlalchemy import text as sql
+
+    with app.state.store.engine.connect() as conn:
+        post_id = conn.execute(sql("SELECT id FROM posts WHERE key = :k"), {"k": code}).scalar_one()
+    with TestClient(app) as analyst:
+        login(analyst, "ana")
+        page = analyst.get(f"/console/posts/{post_id}").text
+        assert code in page and "/screenshot" in page
+        assert "0857-0000-1122" not in page and "/contact" not in page
+        shot = analyst.get(f"/console/reports/{code}/screenshot")
+        assert shot.status_code == 200 and shot.headers["content-type"] == "image/jpeg"
+        r = analyst.post(f"/console/reports/{code}/contact",
+                         data={"post_id": post_id, "csrf_token": csrf_from(page)})
+        assert r.status_code == 403
+        r = analyst.post(f"/console/reports/{code}/status", follow_redirects=False,
+                         data={"status": "in_review", "post_id": post_id,
+                               "csrf_token": csrf_from(page)})
+        assert r.status_code == 303
+    assert "sedang ditinjau" in TestClient(app).get(f"/lapor/status/{code}").text
+    with TestClient(app) as supervisor:
+        login(supervisor, "sup")
+        page = supervisor.get(f"/console/posts/{post_id}").text
+        assert "0857-0000-1122" not in page and f"/console/reports/{code}/contact" in page
+        shown = supervisor.post(f"/console/reports/{code}/contact",
+                                data={"post_id": post_id, "csrf_token": csrf_from(page)})
+        assert shown.status_code == 200 and "0857-0000-1122" in shown.text
+    actions = [e.action for e in entries(app.state.store)]
+    assert "report.contact.view" in actions and "report.status" in actions
+    assert report["has_contact"]

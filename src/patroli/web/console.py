@@ -37,6 +37,7 @@ from markupsafe import Markup
 from patroli.report.files import highlight
 from patroli.store import Store
 from patroli.store import queue as queue_store
+from patroli.store import reports as reports_store
 from patroli.store import review as review_store
 from patroli.store import users as users_store
 from patroli.store.labels import LabelError, add_label
@@ -342,7 +343,79 @@ def _post_context(request: Request, post_id: int, user: UserRecord) -> dict[str,
         "can_label": has_permission(user.role, "labels.write"),
         "can_triage": has_permission(user.role, "queue.triage"),
         "messages": _pop_flash(request), "lang_en": lang_en,
+        "report": _report_of(store, detail["post"]),
+        "report_statuses": reports_store.REPORT_STATUSES,
+        "can_see_contact": has_permission(user.role, "reports.contact.view"),
+        "contact": None,
     }
+
+
+def _report_of(store: Store, post: dict[str, Any]) -> dict[str, Any] | None:
+    """The public report behind a post of source ``portal-report`` (else None)."""
+    if post.get("source") != reports_store.POST_SOURCE:
+        return None
+    try:
+        return reports_store.report_by_code(store, str(post["key"]))
+    except reports_store.ReportNotFoundError:
+        return None
+
+
+def _report_or_404(request: Request, code: str) -> dict[str, Any]:
+    try:
+        return reports_store.report_by_code(_store(request), code)
+    except reports_store.ReportNotFoundError:
+        raise HTTPException(status_code=404, detail="no such report") from None
+
+
+@router.get("/reports/{code}/screenshot")
+def report_screenshot(request: Request, code: str,
+                      user: Annotated[UserRecord, Depends(require("reports.view"))]) -> Response:
+    """The report's screenshot (sanitised when it was received: re-encoded, no
+    metadata); 404 when the report has none."""
+    report = _report_or_404(request, code)
+    shot = reports_store.report_screenshot(_store(request), report["receipt_code"])
+    if shot is None:
+        raise HTTPException(status_code=404, detail="no screenshot")
+    data, mime = shot
+    return Response(content=data, media_type=mime,
+                    headers={"Content-Disposition": "inline", "Cache-Control": "no-store"})
+
+
+@router.post("/reports/{code}/contact", response_class=HTMLResponse)
+def report_contact(request: Request, code: str,
+                   user: Annotated[UserRecord, Depends(require("reports.contact.view"))],
+                   post_id: Annotated[int, Form()] = 0) -> Response:
+    """Show the reporter's decrypted contact on the post page (roles with
+    ``reports.contact.view`` only: personal data, UU 27/2022); every view is audited.
+    A POST with CSRF, so the contact never sits in a URL, a cache or the session."""
+    report = _report_or_404(request, code)
+    from patroli.web import services
+
+    contact = reports_store.report_contact(_store(request), report["receipt_code"],
+                                           services.contact_key(request.app))
+    audit.record(request, "report.contact.view", f"report:{report['id']}", {})
+    ctx = _post_context(request, post_id, user) if post_id else None
+    if ctx is None or ctx["report"] is None or ctx["report"]["id"] != report["id"]:
+        raise HTTPException(status_code=400, detail="post_id does not belong to this report")
+    ctx["contact"] = contact or {}
+    return _render(request, "console/post.html", ctx)
+
+
+@router.post("/reports/{code}/status")
+def report_status(request: Request, code: str,
+                  user: Annotated[UserRecord, Depends(require("queue.triage"))],
+                  status: Annotated[str, Form()] = "",
+                  post_id: Annotated[int, Form()] = 0) -> Response:
+    """Set the status a reporter sees on the public status page (received, in review,
+    actioned, closed); audited; 303 back to the post view."""
+    report = _report_or_404(request, code)
+    if status not in reports_store.REPORT_STATUSES:
+        raise HTTPException(status_code=400, detail="unknown report status")
+    reports_store.set_report_status(_store(request), report["receipt_code"], status)
+    audit.record(request, "report.status", f"report:{report['id']}",
+                 {"from": report["status"], "to": status})
+    target = f"/console/posts/{post_id}" if post_id else "/console/queue"
+    return RedirectResponse(target, status_code=303)
 
 
 @router.get("/posts/{post_id}", response_class=HTMLResponse)
