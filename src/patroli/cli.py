@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -25,6 +24,7 @@ from rich.table import Table
 from rich.text import Text
 
 from patroli import __version__
+from patroli.cli_common import DbOption, console, err_console, fail, open_store
 
 app = typer.Typer(
     name="patroli",
@@ -34,14 +34,7 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-console = Console()
-err_console = Console(stderr=True)
 
-DbOption = Annotated[
-    str | None,
-    typer.Option("--db", help="Database URL or SQLite file (default: $PATROLI_DATABASE_URL, "
-                 "else ./patroli.db)."),
-]
 
 
 RegistryOption = Annotated[
@@ -56,12 +49,6 @@ PermitsOption = Annotated[
 NoRegistryOption = Annotated[
     bool, typer.Option("--no-registry", help="Skip the registry and watchlist check."),
 ]
-
-
-def fail(message: str, code: int = 2) -> None:
-    """Print a one-line error to stderr and exit."""
-    err_console.print(Text(f"patroli: error: {message}", style="bold red"), soft_wrap=True)
-    raise typer.Exit(code)
 
 
 def version_callback(value: bool) -> None:
@@ -407,13 +394,7 @@ def _verifier(db: str | None, registry: Path | None, permits: Path | None,
             opened.close()
 
 
-def _open_store(db: str | None):
-    from patroli.store import Store
-
-    try:
-        return Store(db)
-    except Exception as exc:  # a bad URL or unreachable server: one line, exit 2
-        fail(f"cannot open database: {str(exc).splitlines()[0]}")
+_open_store = open_store
 
 
 def run() -> None:

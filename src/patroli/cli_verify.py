@@ -12,12 +12,13 @@ from __future__ import annotations
 import json
 from datetime import date, datetime
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.table import Table
 from rich.text import Text
+
+from patroli.cli_common import DbOption, console, err_console, fail, open_store
 
 registry_app = typer.Typer(
     name="registry",
@@ -33,31 +34,12 @@ watchlist_app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-console = Console()
-err_console = Console(stderr=True)
-
-DbOption = Annotated[
-    str | None,
-    typer.Option("--db", help="Database URL or SQLite file (default: $PATROLI_DATABASE_URL, "
-                 "else ./patroli.db)."),
-]
 AllowOption = Annotated[bool, typer.Option("--allow", help="Use the allowlist (known good) "
                                            "instead of the watchlist.")]
 
 
-def _fail(message: str, code: int = 2) -> NoReturn:
-    """Print a one-line error to stderr and exit (same form as ``patroli.cli.fail``)."""
-    err_console.print(Text(f"patroli: error: {message}", style="bold red"), soft_wrap=True)
-    raise typer.Exit(code)
-
-
-def _open_store(db: str | None) -> Any:
-    from patroli.store import Store
-
-    try:
-        return Store(db)
-    except Exception as exc:  # a bad URL or unreachable server: one line, exit 2
-        _fail(f"cannot open database: {str(exc).splitlines()[0] if str(exc) else exc!r}")
+_fail = fail
+_open_store = open_store
 
 
 def _t(value: Any) -> Text:

@@ -23,44 +23,26 @@ import sys
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from patroli.cli_common import DbOption, console, err_console, fail, open_store
 from patroli.store.users import ROLES
 
 __all__ = ["audit_app", "serve", "user_app"]
-
-console = Console()
-err_console = Console(stderr=True)
 
 user_app = typer.Typer(help="Akun pengguna konsol / console user accounts.",
                        no_args_is_help=True)
 audit_app = typer.Typer(help="Log audit berantai hash / hash-chained audit log.",
                         no_args_is_help=True)
 
-DbOption = Annotated[
-    str | None,
-    typer.Option("--db", help="Database URL or SQLite file (default: $PATROLI_DATABASE_URL, "
-                 "else ./patroli.db)."),
-]
 PasswordStdin = Annotated[
     bool, typer.Option("--password-stdin",
                        help="Read the password from the first line of standard input.")]
 
 
-def _fail(message: str, code: int = 2) -> None:
-    err_console.print(Text(f"patroli: error: {message}", style="bold red"), soft_wrap=True)
-    raise typer.Exit(code)
-
-
-def _store(db: str | None):  # -> Store
-    from patroli.store import Store
-
-    try:
-        return Store(db)
-    except Exception as exc:  # bad URL, unreachable server: one line, exit 2
-        _fail(f"cannot open database: {str(exc).splitlines()[0]}")
+_fail = fail
+_store = open_store
 
 
 def _actor() -> str:
