@@ -158,13 +158,18 @@ def analyze_batch(posts: Sequence[Post], *, rules: RuleSet | None = None,
     whole batch (vectorised; much cheaper per post than one call per post).
     Returns one ``Assessment`` per post, in order."""
     rules = rules or default_ruleset()
-    done = [_rule_assessment(p, rules, verifier, now) for p in posts]
     clf = _classifier(classifier)
+    assessments: list[Assessment] = []
+    folded: list[str] = []
+    for p in posts:
+        a, norm = _rule_assessment(p, rules, verifier, now)
+        assessments.append(a)
+        folded.append(norm.text)  # keep the folded text only: the offset maps go at once
     if clf is None:
-        return [a for a, _ in done]
-    probs = clf.predict_proba_folded_many([norm.text for _, norm in done])
+        return assessments
+    probs = clf.predict_proba_folded_many(folded)
     return [_with_model(a, pr, len(p.text), clf)
-            for p, (a, _), pr in zip(posts, done, probs, strict=True)]
+            for p, a, pr in zip(posts, assessments, probs, strict=True)]
 
 
 def analyze_text(text: str, **kwargs) -> Assessment:

@@ -33,6 +33,7 @@ from typing import Any
 
 import joblib
 import numpy as np
+from scipy.sparse import csr_matrix
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import FeatureUnion, Pipeline
@@ -243,17 +244,19 @@ class _Block:
 
     def score_many(self, docs: np.ndarray, cols: np.ndarray, n_docs: int) -> np.ndarray:
         """``score`` for many documents at once: ``docs[i]`` is the document of feature
-        occurrence ``cols[i]`` (repeats counted). Returns an (n_docs, labels) array."""
-        out = np.zeros((n_docs, self.coef.shape[1]))
+        occurrence ``cols[i]`` (repeats counted). Returns an (n_docs, labels) array.
+
+        A sparse document x feature matrix sums the repeats (no global sort), then one
+        sparse-dense product gives every document's contribution."""
         if cols.size == 0:
-            return out
-        width = np.int64(self.coef.shape[0])
-        keys, counts = np.unique(docs.astype(np.int64) * width + cols, return_counts=True)
-        d, c = keys // width, keys % width
-        v = (np.log(counts) + 1.0) * self.idf[c]
-        norm = np.sqrt(np.bincount(d, weights=v * v, minlength=n_docs))
-        for k in range(self.coef.shape[1]):
-            out[:, k] = np.bincount(d, weights=v * self.coef[c, k], minlength=n_docs)
+            return np.zeros((n_docs, self.coef.shape[1]))
+        m = csr_matrix((np.ones(cols.size), (docs, cols)),
+                       shape=(n_docs, self.coef.shape[0]))  # duplicates summed: counts
+        m.data = (np.log(m.data) + 1.0) * self.idf[m.indices]
+        norm = np.sqrt(np.add.reduceat(np.append(m.data * m.data, 0.0),
+                                       np.minimum(m.indptr[:-1], m.data.size)))
+        norm[np.diff(m.indptr) == 0] = 0.0
+        out = np.asarray(m @ self.coef)
         nz = norm > 0
         out[nz] /= norm[nz, None]
         return out
