@@ -316,16 +316,6 @@ def test_reports_enter_the_queue_with_an_encrypted_contact(
                  422, "validation_error")
 
 
-def test_reports_answer_501_without_a_report_store(client: TestClient,
-                                                   monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(api, "_reports_module", lambda: None)
-    assert_error(client.post("/api/v1/reports", json={"kind": "phone", "value": "0812"}),
-                 501, "not_implemented")
-
-
-# -- error bodies, CSRF, docs --------------------------------------------------------------------
-
-
 def test_error_bodies_for_size_and_server_errors(tmp_path: Path,
                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("PATROLI_PUBLIC_RATE", raising=False)

@@ -45,7 +45,6 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
-import importlib
 import json
 import logging
 import secrets
@@ -763,18 +762,9 @@ def check_text(
     return _assessment_out(analyze(post, verifier=_verifier(request)), None)
 
 
-def _reports_module() -> Any:
-    """``patroli.store.reports`` (the portal's report store), or None where absent."""
-    try:
-        mod = importlib.import_module("patroli.store.reports")
-    except ImportError:
-        return None
-    return mod if callable(getattr(mod, "create_report", None)) else None
-
-
 @router.post("/reports", response_model=ReportOut, status_code=201,
              summary="Kirim laporan / submit a report",
-             responses={501: {"model": ErrorBody}})
+             )
 def submit_report(
     request: Request, body: ReportIn,
     rec: Annotated[ApiTokenRecord | None, Depends(token_or_public_limit("reports:write"))],
@@ -783,10 +773,7 @@ def submit_report(
     text). Like the portal's *Lapor* form: the report is analysed and enters the
     analyst queue as a post (source ``portal-report``, key = receipt code); the contact
     is encrypted. Open without a token (rate limited); scope ``reports:write`` lifts the
-    limit. 501 when this deployment has no report store."""
-    if _reports_module() is None:
-        raise ApiError(501, "not_implemented", "laporan belum tersedia di server ini / "
-                       "reports are not available on this server")
+    limit."""
     contact = body.contact.model_dump() if body.contact is not None else {}
     try:
         report, assessment = services.intake_report(
