@@ -333,6 +333,14 @@ def _register_subcommands() -> None:
     from patroli.cli_api import token_app
 
     app.add_typer(token_app, name="token", help="Token API / REST API tokens.")
+    from patroli.cli_cases import case_app
+    from patroli.cli_takedown import report_app, takedown_app
+
+    app.add_typer(case_app, name="case", help="Kasus dan bukti / cases and evidence.")
+    app.add_typer(takedown_app, name="takedown",
+                  help="Permintaan takedown / takedown requests (four-eyes approval).")
+    app.add_typer(report_app, name="report", help="Angka SLA dan laporan bulanan / SLA "
+                  "figures and the monthly report.")
 
 
 _register_subcommands()

@@ -50,10 +50,12 @@ from sqlalchemy.dialects import sqlite as sqlite_dialect
 from sqlalchemy.engine import Connection, Engine, make_url
 
 from patroli.store import (
+    models_cases,  # noqa: F401  (cases, case_items, case_events, evidence, custody_events)
     models_labels,  # noqa: F401  (analyst_labels in the metadata)
     models_registry,  # noqa: F401  (registry tables in the metadata)
     models_reports,  # noqa: F401  (public reports of the portal)
     models_review,  # noqa: F401  (post_reviews, review_events of the console queue)
+    models_takedown,  # noqa: F401  (takedown requests, items, events; approvals)
     models_web,  # noqa: F401  (users, api_tokens, audit_log)
 )
 from patroli.store.models import (

@@ -41,7 +41,7 @@ def test_analyst_triages_a_public_report(browser: Any, live_server: tuple[str, s
                                   "hubungi wa 62 812 7777 3185 segera")
     context = browser.new_context(viewport=DESKTOP)
     page = context.new_page()
-    page.set_default_timeout(5000)
+    page.set_default_timeout(20000)  # generous: CI machines may be slower
     problems: list[str] = []
     page.on("pageerror", lambda exc: problems.append(str(exc)))
     page.on("console", lambda msg: problems.append(msg.text)

@@ -24,7 +24,7 @@ AD = ("🔥 LOKER ADMIN ONLINE 🔥\nLokasi: Phnom Penh, Kamboja\n💰 Gaji 13-1
 def phone_page(browser: Any) -> Iterator[Any]:
     context = browser.new_context(**PHONE)
     page = context.new_page()
-    page.set_default_timeout(8000)
+    page.set_default_timeout(20000)  # generous: CI machines may be slower
     errors: list[str] = []
     page.on("console", lambda m: errors.append(m.text)
             if m.type == "error" and not m.text.startswith("Failed to load resource")

@@ -2,7 +2,7 @@
 
 Revision ID: 0005
 Revises: 0004
-Create Date: 2026-11-30 00:00:00
+Create Date: 2026-11-29 00:00:00
 
 Plain SQLAlchemy types, as in 0001.
 """
