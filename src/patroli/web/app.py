@@ -235,6 +235,8 @@ def create_app(store_url: str | None = None, *, secret_key: str | None = None,
     _add_routes(app)
     from patroli.web import console  # analyst console: /console/queue, posts, dashboard
     app.include_router(console.router)
+    from patroli.web import console_cases  # cases, takedowns, SLA: /console/cases, ...
+    app.include_router(console_cases.router)
     from patroli.web import portal  # public portal: /, /cek, /lapor
     app.include_router(portal.router)
     from patroli.web import api as api_routes  # REST API /api/v1

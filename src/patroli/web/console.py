@@ -488,8 +488,9 @@ def pivot(request: Request, user: Annotated[UserRecord, Depends(require("assessm
     if kind not in queue_store.PIVOT_KINDS or not value.strip() or len(value) > 2000:
         raise HTTPException(status_code=400, detail=_t(request)("pivot.bad_kind"))
     rows = _store(request).posts_with_entity(kind, value.strip(), limit=500)
-    return _render(request, "console/pivot.html", {"kind": kind, "value": value.strip(),
-                                                   "rows": rows})
+    return _render(request, "console/pivot.html", {
+        "kind": kind, "value": value.strip(), "rows": rows,
+        "can_open_case": has_permission(user.role, "cases.write")})
 
 
 # -- dashboard ------------------------------------------------------------------------------

@@ -5,6 +5,8 @@ background thread, temporary SQLite file) and Debian's Chromium driven by Playwr
   all with password ``webutil.PASSWORD``) exist: an admin and an analyst.
 - ``browser``: a Chromium ``Browser`` (session-wide); tests open their own contexts.
 - ``live_users``: ``LIVE_USERS``.
+- ``live_app``: the FastAPI app ``live_server`` serves (tests may set e.g.
+  ``app.state.fetcher``).
 Browser tests carry ``@pytest.mark.browser`` and skip when /usr/bin/chromium is missing.
 """
 
@@ -33,6 +35,8 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 LIVE_USERS: dict[str, str] = {"admin": "admin", "analyst": "analis"}
 SHOTS = Path(os.environ.get("PATROLI_SHOTS_DIR", "/tmp/patroli_shots"))
 _SECRET = "b" * 40
+#: The app of the running live server (set by ``live_server``).
+_LIVE: dict[str, Any] = {}
 
 
 def _needs_chromium() -> None:
@@ -65,6 +69,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str,
                 os.environ.pop(k, None)
             else:
                 os.environ[k] = v
+    _LIVE["app"] = app
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
@@ -84,6 +89,12 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str,
         thread.join(timeout=5)
         sock.close()
         app.state.store.close()
+
+
+@pytest.fixture(scope="session")
+def live_app(live_server: tuple[str, str]) -> Any:
+    """The FastAPI app behind ``live_server``."""
+    return _LIVE["app"]
 
 
 @pytest.fixture(scope="session")
