@@ -274,3 +274,35 @@ def test_cli_watchlist(tmp_path: Path) -> None:
     r = run("list", "--all", "--json")
     (entry,) = json.loads(r.output)
     assert entry["removed_by"] == "ani" and entry["removed_reason"] == "selesai"
+
+
+def test_cli_allowlist_needs_a_second_person(tmp_path: Path) -> None:
+    """`watchlist add --allow` only asks; a different supervisor approves it (insider
+    safeguard, issue 6); the requester cannot approve their own request."""
+    from patroli.cli import app
+    from patroli.store import Store
+    from patroli.store.users import add_user
+    from patroli.web.security import PasswordService
+
+    db = str(tmp_path / "a.db")
+    store = Store(db)
+    pw = PasswordService(fast=True).hash("kata-sandi-panjang")
+    add_user(store, "sari", pw, "supervisor", actor="test")
+    add_user(store, "ani", pw, "supervisor", actor="test")
+    store.close()
+
+    runner = CliRunner()
+
+    def run(*args: str) -> object:
+        return runner.invoke(app, [*args, "--db", db], env={"COLUMNS": "200"})
+
+    r = run("watchlist", "add", "phone", "0812-0000-3185", "--allow", "--reason",
+            "hotline agensi", "--by", "ani")
+    assert r.exit_code == 0 and "second-approve" in r.output
+    aid = r.output.split("(#")[1].split(")")[0]
+    assert "+6281200003185" not in run("watchlist", "list", "--allow").output
+    r = run("takedown", "second-approve", aid, "--by", "ani")
+    assert r.exit_code != 0  # never the requester
+    r = run("takedown", "second-approve", aid, "--by", "sari")
+    assert r.exit_code == 0, r.output
+    assert "+6281200003185" in run("watchlist", "list", "--allow").output

@@ -303,13 +303,18 @@ def watchlist_add(
     allow: AllowOption = False,
     db: DbOption = None,
 ) -> None:
-    """Tambah entri / add an entry (an active duplicate is updated)."""
+    """Tambah entri / add an entry (an active duplicate is updated). An allowlist entry
+    (--allow) waits for a second person: ``patroli takedown second-approve ID --by OTHER``
+    (insider safeguard: allow-listing shields a contact from every check)."""
     from patroli.store.registry import add_watch
     from patroli.verify.model import WatchEntry
     from patroli.verify.watchlist import WatchValueError
 
     if not reason.strip():
         _fail("--reason wajib diisi / --reason is required")
+    if allow:
+        _request_allow(kind, value, reason, source, by, db)
+        return
     store = _open_store(db)
     try:
         e = add_watch(store, WatchEntry(kind=kind, value=value, list_name=_list_name(allow),
@@ -319,6 +324,26 @@ def watchlist_add(
     finally:
         store.close()
     console.print(Text(f"{e.list_name}: {e.kind} {e.value} (#{e.entry_id})"))
+
+
+def _request_allow(kind: str, value: str, reason: str, source: str, by: str,
+                   db: str | None) -> None:
+    from patroli.cases.takedown import TakedownError, request_allowlist
+    from patroli.verify.watchlist import WatchValueError
+
+    if not by.strip():
+        _fail("--by wajib untuk --allow / --by is required with --allow")
+    store = _open_store(db)
+    try:
+        aid = request_allowlist(store, kind, value, reason=reason, requested_by=by,
+                                source=source)
+    except (WatchValueError, TakedownError) as exc:
+        _fail(str(exc))
+    finally:
+        store.close()
+    console.print(Text(
+        f"menunggu persetujuan orang kedua / waiting for a second person's approval "
+        f"(#{aid}): patroli takedown second-approve {aid} --by <another user>"))
 
 
 @watchlist_app.command("remove")
