@@ -21,6 +21,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
+
+expect.set_options(timeout=20_000)  # like the pages' default timeout: CI machines may be slower
 
 from patroli.store import Store
 from patroli.store.users import add_user

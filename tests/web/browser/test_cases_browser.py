@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
 from patroli.analysis import analyze
 from patroli.cases.fetch import Fetcher
@@ -84,8 +85,8 @@ def test_case_to_approved_takedown(browser: Any, live_server: tuple[str, str], l
 
         # the network: pivot on the phone from the queue
         page.goto(base + "/console/queue?q=" + marker)
-        page.wait_for_function(
-            "document.querySelectorAll('#queue-results input[name=post_id]').length === 3")
+        # a locator wait, not wait_for_function: the page's CSP forbids string evaluation
+        expect(page.locator("#queue-results input[name=post_id]")).to_have_count(3)
         page.locator("#queue-results tr", has_text="LOKER KAMBOJA") \
             .locator('a[href^="/console/posts/"]').click()
         page.click('a.pivot[href*="kind=phone"]')

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
 from patroli.analysis import analyze
 from patroli.store import Store
@@ -63,8 +64,8 @@ def test_analyst_triages_a_public_report(browser: Any, live_server: tuple[str, s
         page.goto(base + "/console/queue")
         page.fill('input[name="q"]', marker)
         page.press('input[name="q"]', "Enter")
-        page.wait_for_function(
-            "document.querySelectorAll('#queue-results input[name=post_id]').length === 2")
+        # a locator wait, not wait_for_function: the page's CSP forbids string evaluation
+        expect(page.locator("#queue-results input[name=post_id]")).to_have_count(2)
         assert marker in page.url  # hx-push-url keeps the filter in the address
         page.screenshot(path=str(shots_dir / "console_queue.png"), full_page=True)
         row = page.locator("#queue-results tr", has_text="LOKER KAMBOJA")
