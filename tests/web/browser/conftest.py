@@ -23,13 +23,13 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-expect.set_options(timeout=20_000)  # like the pages' default timeout: CI machines may be slower
-
 from patroli.store import Store
 from patroli.store.users import add_user
 from patroli.web.security import PasswordService
 
 from ..webutil import PASSWORD
+
+expect.set_options(timeout=20_000)  # like the pages' default timeout: CI machines may be slower
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
