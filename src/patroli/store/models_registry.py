@@ -44,7 +44,7 @@ class RegistryAgencyRow(Base):
         BigId, ForeignKey("registry_snapshots.id", ondelete="CASCADE"))
     agency_id: Mapped[str] = mapped_column(SafeString())
     name: Mapped[str] = mapped_column(SafeText())
-    #: ``verify.registry.normalize_agency_name(name)``
+    #: ``verify.matching.normalize_agency_name(name)``
     name_normalized: Mapped[str] = mapped_column(SafeString())
     licence_number: Mapped[str | None] = mapped_column(SafeString(), nullable=True)
     licence_valid_until: Mapped[date | None] = mapped_column(Date(), nullable=True)

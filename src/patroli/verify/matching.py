@@ -84,8 +84,12 @@ def _fold(text: str) -> str:
 def normalize_agency_name(name: str) -> str:
     """Comparable form of a company name: legal form removed, lower-case, punctuation
     as spaces, whitespace collapsed. ``"P.T. Lintas-Samudra  Karya"`` ->
-    ``"lintas samudra karya"``. Returns "" for a name with no letters or digits."""
-    t = unicodedata.normalize("NFKC", name).casefold().strip()
+    ``"lintas samudra karya"``; accents folded (``"Karyé"`` -> ``"karye"``). Returns ""
+    for a name with no letters or digits. The one comparison key of company names: the
+    registry stores it (``registry_agencies.name_normalized``) and matching uses it."""
+    t = unicodedata.normalize("NFKD", name)
+    t = "".join(c for c in t if not unicodedata.combining(c))
+    t = unicodedata.normalize("NFKC", t).casefold().strip()
     t = _LEGAL_PREFIX.sub("", t, count=1)
     t = _LEGAL_SUFFIX.sub("", t)
     return " ".join(_NON_ALNUM.split(t)).strip()

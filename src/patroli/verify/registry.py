@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from patroli.analysis.entities import find_licence_numbers, find_permit_numbers
+from patroli.verify.matching import normalize_agency_name
 from patroli.verify.model import AGENCY_STATUSES, Agency, Permit, RegistrySnapshot
 
 __all__ = [
@@ -388,24 +389,6 @@ def resolve_country(name: str) -> str | None:
     except LookupError:
         return None
 
-
-_LEGAL_FORM = re.compile(r"^(?:p\s*\.?\s*t\s*\.?|perseroan\s+terbatas)\s+|\s*,?\s*\btbk\b\.?$",
-                         re.IGNORECASE)
-
-
-def normalize_agency_name(name: str) -> str:
-    """Comparison key of a company name: legal form ("PT", "PT.", "P.T.", "Perseroan
-    Terbatas", trailing "Tbk") removed, accents folded, punctuation dropped, lower-case,
-    single spaces. "PT. Lintas Samudra-Karya" -> "lintas samudra karya"."""
-    s = unicodedata.normalize("NFKD", name)
-    s = "".join(c for c in s if not unicodedata.combining(c))
-    s = " ".join(s.split())
-    prev = None
-    while prev != s:
-        prev = s
-        s = _LEGAL_FORM.sub("", s).strip()
-    s = re.sub(r"[^\w\s]|_", " ", s.lower())
-    return " ".join(s.split())
 
 
 def agency_hosts(agency: Agency) -> list[str]:
