@@ -20,10 +20,13 @@ from patroli.types import Entity
 __all__ = ["extract_entities", "find_agency_names", "find_licence_numbers",
            "find_permit_numbers"]
 
-_LICENCE_RE = re.compile(r"(?<![A-Za-z0-9])KEP\s?[-\u2010-\u2015]?\s?(\d{1,4})\s?/\s?P3MI\s?/\s?"
-                         r"(\d{4})(?!\d)", re.IGNORECASE)
-_PERMIT_RE = re.compile(r"(?<![A-Za-z0-9])SIP\s?[-\u2010-\u2015:]?\s?(\d{4})\s?/\s?([A-Za-z]{2})"
-                        r"\s?/\s?(\d{3,5})(?!\d)", re.IGNORECASE)
+# Case-insensitive; the first letter is spelled out as the set that it matches under
+# IGNORECASE ("k" also matches U+212A KELVIN SIGN, "s" U+017F LONG S) and the look-behind
+# follows it, so that ``re`` skips ahead to that letter.
+_LICENCE_RE = re.compile(r"[Kk\u212a](?i:(?<![A-Za-z0-9].)EP\s?[-\u2010-\u2015]?\s?(\d{1,4})\s?/"
+                         r"\s?P3MI\s?/\s?(\d{4})(?!\d))")
+_PERMIT_RE = re.compile(r"[Ss\u017f](?i:(?<![A-Za-z0-9].)IP\s?[-\u2010-\u2015:]?\s?(\d{4})\s?/\s?"
+                        r"([A-Za-z]{2})\s?/\s?(\d{3,5})(?!\d))")
 _NAME_WORD = r"[A-Z][A-Za-z0-9&'\-]*\.?"
 # The "no letter or digit before" look-behind follows each prefix's first letter (same
 # test), so the pattern starts with a literal and ``re`` skips ahead to P, C, L, Y or U.
@@ -32,9 +35,10 @@ _AGENCY_RE = re.compile(
     r"|P(?<![A-Za-z0-9]P)erseroan\sTerbatas|Y(?<![A-Za-z0-9]Y)ayasan|U(?<![A-Za-z0-9]U)D\.?)"
     rf"[ \t]+(?P<name>{_NAME_WORD}(?:[ \t]+{_NAME_WORD}){{0,7}})"
 )
+# (the same look-behind follows the name's first capital, so ``re`` skips ahead to capitals)
 _SDN_RE = re.compile(
-    rf"(?<![A-Za-z0-9])(?P<name>{_NAME_WORD}(?:[ \t]+{_NAME_WORD}){{0,6}})[ \t]+"
-    r"(?P<suffix>Sdn\.?\s?Bhd\.?|Co\.,?\s?Ltd\.?|Pte\.?\s?Ltd\.?|Ltd\.?|LLC|GmbH|Inc\.?)"
+    rf"(?P<name>[A-Z](?<![A-Za-z0-9][A-Z])[A-Za-z0-9&'\-]*\.?(?:[ \t]+{_NAME_WORD}){{0,6}})"
+    r"[ \t]+(?P<suffix>Sdn\.?\s?Bhd\.?|Co\.,?\s?Ltd\.?|Pte\.?\s?Ltd\.?|Ltd\.?|LLC|GmbH|Inc\.?)"
 )
 _SDN_HINT_RE = re.compile(r"Sdn|Ltd|LLC|GmbH|Inc\b")
 # Words that end a company name although capitalised (they start the next phrase).
@@ -45,18 +49,28 @@ _NAME_STOP = frozenset({
     "Cabang", "The", "For", "Is", "Are", "Hiring", "Open", "Job", "Kami", "Yang",
 })
 _NAME_TRAIL_RE = re.compile(r"[\s.,;:\-]+$")
+_SPACES_RE = re.compile(r"\s+")
+_WORD_RE = re.compile(r"\S+")
 
 
-def find_licence_numbers(text: str) -> list[tuple[str, tuple[int, int]]]:
-    """P3MI licence numbers "KEP-NNN/P3MI/YYYY" (upper-cased, spacing normalised)."""
-    if "p3mi" not in text.lower():
+def find_licence_numbers(text: str, lowered: str | None = None
+                         ) -> list[tuple[str, tuple[int, int]]]:
+    """P3MI licence numbers "KEP-NNN/P3MI/YYYY" (upper-cased, spacing normalised).
+
+    lowered: ``text.lower()`` when the caller has it.
+    """
+    if "p3mi" not in (text.lower() if lowered is None else lowered):
         return []
     return [(f"KEP-{m.group(1)}/P3MI/{m.group(2)}", m.span()) for m in _LICENCE_RE.finditer(text)]
 
 
-def find_permit_numbers(text: str) -> list[tuple[str, tuple[int, int]]]:
-    """Recruitment permits "SIP-YYYY/CC/NNNN" (upper-cased, spacing normalised)."""
-    if "sip" not in text.lower():
+def find_permit_numbers(text: str, lowered: str | None = None
+                        ) -> list[tuple[str, tuple[int, int]]]:
+    """Recruitment permits "SIP-YYYY/CC/NNNN" (upper-cased, spacing normalised).
+
+    lowered: ``text.lower()`` when the caller has it.
+    """
+    if "sip" not in (text.lower() if lowered is None else lowered):
         return []
     return [(f"SIP-{m.group(1)}/{m.group(2).upper()}/{m.group(3)}", m.span())
             for m in _PERMIT_RE.finditer(text)]
@@ -82,7 +96,7 @@ def find_agency_names(text: str) -> list[tuple[str, tuple[int, int]]]:
     """
     out: list[tuple[str, tuple[int, int]]] = []
     for m in _AGENCY_RE.finditer(text):
-        prefix = re.sub(r"\s+", "", m.group("prefix"))
+        prefix = _SPACES_RE.sub("", m.group("prefix"))
         if prefix.upper().replace(".", "") == "PT":
             prefix = "PT"
         elif prefix.lower().startswith("perseroan"):
@@ -99,7 +113,7 @@ def find_agency_names(text: str) -> list[tuple[str, tuple[int, int]]]:
         out.append((f"{prefix} {name}", (start, end)))
     for m in (_SDN_RE.finditer(text) if _SDN_HINT_RE.search(text) else ()):
         name_str = m.group("name")
-        positions = [w.start() for w in re.finditer(r"\S+", name_str)]
+        positions = [w.start() for w in _WORD_RE.finditer(name_str)]
         words = name_str.split()
         k = 0
         # drop leading stop words ("Untuk Perkasa Glove ..." -> "Perkasa Glove ...")
@@ -107,7 +121,7 @@ def find_agency_names(text: str) -> list[tuple[str, tuple[int, int]]]:
             k += 1
         if k == len(words):
             continue
-        suffix = re.sub(r"\s+", " ", m.group("suffix"))
+        suffix = _SPACES_RE.sub(" ", m.group("suffix"))
         value = " ".join(words[k:]) + " " + suffix
         out.append((value, (m.start("name") + positions[k], m.end())))
     return out
@@ -115,16 +129,14 @@ def find_agency_names(text: str) -> list[tuple[str, tuple[int, int]]]:
 
 def _name_len(text: str, start: int, name: str) -> int:
     """Length in ``text`` from ``start`` covering the whitespace-collapsed ``name``."""
-    i, j = start, 0
-    while j < len(name) and i < len(text):
-        if name[j] == " ":
-            while i < len(text) and text[i].isspace():
-                i += 1
-            j += 1
-        else:
+    n = len(text)
+    i = start
+    words = name.split(" ")
+    for w in words[:-1]:
+        i = min(i + len(w), n)
+        while i < n and text[i].isspace():
             i += 1
-            j += 1
-    return i - start
+    return min(i + len(words[-1]), n) - start
 
 
 def _fmt_amount(a: float) -> str:
@@ -140,13 +152,14 @@ def extract_entities(text: str, norm: Normalized | None = None) -> list[Entity]:
     """
     if norm is None:
         norm = normalize(text)
+    low = text.lower()
     ents: list[Entity] = []
     emails = find_emails(text)
     email_spans = [e.span for e in emails]
     for em in emails:
         data = {"obfuscated": True} if em.obfuscated else {}
         ents.append(Entity("email", em.email, em.span, data))
-    urls = find_urls(text, skip=email_spans)
+    urls = find_urls(text, skip=email_spans, lowered=low)
     url_spans: list[tuple[int, int]] = []
     for u in urls:
         url_spans.append(u.span)
@@ -159,16 +172,16 @@ def extract_entities(text: str, norm: Normalized | None = None) -> list[Entity]:
             if res is not None:
                 ents.append(Entity("phone", res[0], u.span,
                                    {"region": res[1], "channel": "whatsapp"}))
-    blocked = SpanIndex(email_spans + url_spans)
+    blocked = SpanIndex(email_spans + url_spans) if email_spans or url_spans else None
     for p in find_phones(norm):
-        if blocked.overlaps(*p.span):
+        if blocked is not None and blocked.overlaps(*p.span):
             continue
         data: dict = {"region": p.region}
         if p.obfuscated:
             data["obfuscated"] = True
         ents.append(Entity("phone", p.e164, p.span, data))
-    for h in find_telegram_handles(text):
-        if blocked.contains(h.span[0]):
+    for h in find_telegram_handles(text, low):
+        if blocked is not None and blocked.contains(h.span[0]):
             continue
         ents.append(Entity("telegram", h.handle, h.span))
     for mo in find_money(norm):
@@ -182,16 +195,12 @@ def extract_entities(text: str, norm: Normalized | None = None) -> list[Entity]:
             ents.append(Entity("country", pl.value, pl.span))
     for value, span in find_agency_names(text):
         ents.append(Entity("agency_name", value, span))
-    for value, span in find_licence_numbers(text):
+    for value, span in find_licence_numbers(text, low):
         ents.append(Entity("licence_number", value, span))
-    for value, span in find_permit_numbers(text):
+    for value, span in find_permit_numbers(text, low):
         ents.append(Entity("permit_number", value, span))
-    seen: set[tuple[str, str, tuple[int, int]]] = set()
-    out: list[Entity] = []
-    for e in sorted(ents, key=lambda e: (e.span, e.kind, e.value)):
-        key = (e.kind, e.value, e.span)
-        if key in seen:
-            continue
-        seen.add(key)
-        out.append(e)
-    return out
+    # the first entity of each (span, kind, value), in that order
+    unique: dict[tuple[tuple[int, int], str, str], Entity] = {}
+    for e in ents:
+        unique.setdefault((e.span, e.kind, e.value), e)
+    return [unique[k] for k in sorted(unique)]

@@ -75,6 +75,41 @@ def _alias_re(aliases: list[str]) -> str:
     return "|".join(parts)
 
 
+def _alias_trie_re(aliases: list[str]) -> str:
+    """The alternation of ``_alias_re`` shaped as a prefix trie (fast: no per-alias retry).
+
+    Only for a pattern's last element: there the longest alias that matches wins in both
+    forms (each trie node tries its longer continuations before ending), and nothing
+    after it can backtrack into a shorter one.
+    """
+    lettered = [a for a in aliases if a[0].isalpha()]
+    other = [a for a in aliases if not a[0].isalpha()]
+    parts = []
+    if lettered:
+        parts.append(r"(?<![a-z])" + _trie(lettered))
+    if other:
+        parts.append(_trie(other))
+    return "|".join(parts)
+
+
+def _trie(words: list[str]) -> str:
+    root: dict = {}
+    for w in words:
+        node = root
+        for ch in w:
+            node = node.setdefault(ch, {})
+        node[""] = w
+
+    def build(node: dict) -> str:
+        branches = [(r"\s" if ch == " " else re.escape(ch)) + build(child)
+                    for ch, child in sorted(node.items()) if ch]
+        if "" in node:  # an alias ends here: after every longer one
+            branches.append(r"(?![a-z])" if node[""][-1].isalpha() else "")
+        return branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+
+    return build(root)
+
+
 _NUM = r"\d{1,3}(?:[.,]\d{3})+(?:[.,]\d{1,2}(?!\d))?|\d+(?:[.,]\d+)?"
 _MULT = r"(?:juta|jt|jtan|ribu|rb|k|miliar|milyar|million|mio|thousand|billion|m)(?![a-z])"
 _RANGE = r"\s?(?:-|s/d|s\.d\.?|sd|sampai|hingga|to|~)\s?"
@@ -124,15 +159,19 @@ _RATE_BEFORE_RE = re.compile(r"(?:=|->|→|kurs|rate|kadar)\s?:?\s?$")
 def _money_re() -> re.Pattern[str]:
     pre, suf = currency_table()
     p = _alias_re(list(pre))
-    s = _alias_re(list(suf))
-    amount = rf"(?P<n1>{_NUM})(?:\s?(?P<m1>{_MULT}))?"
+    s = _alias_trie_re(list(suf))
+    # n1 is _NUM with its first digit taken out of both alternatives, and the "no digit,
+    # "." or "," before" look-behind placed after that digit: the pattern then starts with
+    # a digit, and ``re`` skips ahead to digits.
+    n1 = (r"\d(?<![\d.,]\d)(?:\d{0,2}(?:[.,]\d{3})+(?:[.,]\d{1,2}(?!\d))?"
+          r"|\d*(?:[.,]\d+)?)")
+    amount = rf"(?P<n1>{n1})(?:\s?(?P<m1>{_MULT}))?"
     second = rf"(?:{_RANGE}(?:(?P<p2>{p})\s?\.?\s?)?(?P<n2>{_NUM})(?:\s?(?P<m2>{_MULT}))?)?"
     return re.compile(
-        rf"(?<![\d.,])(?=\d){amount}{second}(?![\d])(?:,-)?(?:\s?(?P<suf>{s}))?"
+        rf"{amount}{second}(?![\d])(?:,-)?(?:\s?(?P<suf>{s}))?"
     )
 
 
-_DIGIT_RUN_RE = re.compile(r"\d+")
 _SPACES_RE = re.compile(r"\s+")
 
 
@@ -140,6 +179,38 @@ _SPACES_RE = re.compile(r"\s+")
 def _prefix_re() -> re.Pattern[str]:
     pre, _ = currency_table()
     return re.compile(rf"(?:{_alias_re(list(pre))})\s?\.?\s?$")
+
+
+@lru_cache(maxsize=1)
+def _prefix_ends() -> tuple[frozenset[str], frozenset[str]]:
+    """(one-character prefix aliases, last two characters of the longer ones), each alias
+    stripped of trailing dots and whitespace: what a text must end with, once stripped
+    the same way, for ``_prefix_re`` to match at its end."""
+    pre, _ = currency_table()
+    cores = []
+    for a in pre:
+        while a[-1] == "." or a[-1].isspace():
+            a = a[:-1]
+        cores.append(a)
+    return (frozenset(c for c in cores if len(c) == 1),
+            frozenset(c[-2:] for c in cores if len(c) >= 2))
+
+
+def _currency_prefix(t: str, start: int) -> re.Match[str] | None:
+    """The currency written before an amount at ``start`` ("Rp.", "RM ", "US$"), if any:
+    ``_prefix_re`` searched in the 8 characters before ``start``.
+
+    Between the alias and the amount there are only whitespace and dots, so the search is
+    skipped when the text before them cannot end an alias.
+    """
+    lo = max(0, start - 8)
+    j = start
+    while j > lo and (t[j - 1] == "." or t[j - 1].isspace()):
+        j -= 1
+    singles, pairs = _prefix_ends()
+    if t[j - 1:j] not in singles and (j - 2 < lo or t[j - 2:j] not in pairs):
+        return None
+    return _prefix_re().search(t, lo, start)
 
 
 def parse_number(s: str) -> float:
@@ -200,26 +271,13 @@ def find_money(norm: Normalized) -> list[MoneyMatch]:
     t = norm.text
     out: list[MoneyMatch] = []
     pre_t, suf_t = currency_table()
-    prefix_re = _prefix_re()
-    money_re = _money_re()
-    end_of_last = -1
-    for run in _DIGIT_RUN_RE.finditer(t):
-        # Amounts start at a digit run not glued to a number before it (the pattern's
-        # own look-behind); trying the pattern only there is much faster than a scan.
-        pos = run.start()
-        if pos < end_of_last or (pos and t[pos - 1] in ".,"):
+    for m in _money_re().finditer(t):
+        m1, m2, n2, p2, suf = m.group("m1", "m2", "n2", "p2", "suf")
+        if n2 is None and p2:
             continue
-        m = money_re.match(t, pos)
-        if m is None:
-            continue
-        end_of_last = m.end()
-        pm0 = prefix_re.search(t, max(0, m.start() - 8), m.start())
-        pre, suf = (pm0.group() if pm0 else None), m.group("suf")
+        pm0 = _currency_prefix(t, m.start())
+        pre = pm0.group() if pm0 else None
         m_start = pm0.start() if pm0 else m.start()
-        m1, m2 = m.group("m1"), m.group("m2")
-        n2 = m.group("n2")
-        if n2 is None and m.group("p2"):
-            continue
         cur = None
         if pre:
             key = _SPACES_RE.sub(" ", pre.strip()).rstrip(". ")

@@ -102,17 +102,20 @@ def fold_char(ch: str) -> str:
     return "".join(out)
 
 
-_NON_ASCII_RE = re.compile(r"[^\x00-\x7f]+")
 # Whitespace runs that collapsing changes: every maximal run except a lone " " (it
 # starts with a character other than " ", or with " " followed by more whitespace).
 _WS_RE = re.compile(r"\s(?:(?<! )|(?=\s))\s*")
-# The tokens ``_fold_leet`` can change: whole runs of [a-z0-9@] holding both a letter and
-# a digit or "@" (such a run has the two side by side somewhere). Runs of letters alone
-# are left as they are, so they are not visited at all.
-_MIXED_TOKEN_RE = re.compile(r"(?<![a-z0-9@])[a-z0-9@]*(?:[a-z][0-9@]|[0-9@][a-z])[a-z0-9@]*")
+_RUN_RE = re.compile(r"[a-z0-9@]*")
+_RUN_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789@")
 _LEET_MAP = {"0": "o", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a"}
 _LEET_CHARS = frozenset("0134578@") - {"8"}
 _VOWELS = frozenset("aeiou")
+# The tokens ``_fold_leet`` can change: whole runs of [a-z0-9@] with a run of one or two
+# leet characters strictly between letters (``_fold_leet_token`` changes nothing else).
+# The search stops only at such leet characters; the [a-z0-9@] run around them is then
+# taken whole.
+_LEET_CLASS = "[" + "".join(sorted(_LEET_CHARS)) + "]"
+_LEET_INSIDE_RE = re.compile(f"{_LEET_CLASS}(?<=[a-z].){_LEET_CLASS}?(?=[a-z])")
 # A number written with letter o for zero ("1o jt", "2oo rb"); starts with a real digit.
 # (the look-behind follows the first digit, so ``re`` skips ahead to digits)
 _O_IN_NUMBER_RE = re.compile(r"[1-9](?<![a-z0-9.,][1-9])[0-9o]*o[0-9o]*(?![a-z0-9])")
@@ -166,22 +169,97 @@ def _leet_letter(tok: str, k: int) -> str:
 
 def _fold_leet(text: str) -> str:
     """Same-length leetspeak fold over a lower-case text (e-mail addresses untouched)."""
+    found = _LEET_INSIDE_RE.search(text)
+    if found is None:
+        return text
     protected: list[tuple[int, int]] = []
     if "@" in text:
         protected = [m.span() for m in _EMAIL_RE.finditer(text)]
+    parts: list[str] = []
+    done = 0  # text[:done] is in parts
+    while found is not None:
+        # the whole [a-z0-9@] run around it (runs are disjoint and visited in order)
+        start = found.start()
+        while start > 0 and text[start - 1] in _RUN_CHARS:
+            start -= 1
+        end = _RUN_RE.match(text, found.start()).end()  # type: ignore[union-attr]
+        if not any(a <= start < b for a, b in protected):
+            tok = text[start:end]
+            folded = _fold_leet_token(tok)
+            if folded != tok:
+                parts.append(text[done:start])
+                parts.append(folded)
+                done = end
+        found = _LEET_INSIDE_RE.search(text, end)
+    if not parts:
+        return text
+    parts.append(text[done:])
+    return "".join(parts)
 
-    def repl(m: re.Match[str]) -> str:
-        tok = m.group()
-        if tok.isalpha():
-            return tok
-        if protected:
-            s = m.start()
-            for a, b in protected:
-                if a <= s < b:
-                    return tok
-        return _fold_leet_token(tok)
 
-    return _MIXED_TOKEN_RE.sub(repl, text)
+def _fold_non_ascii(text: str) -> tuple[str, list[int] | None]:
+    """Step 1 of ``normalize`` for a text with non-ASCII characters.
+
+    Returns ``(folded, offsets)``: ASCII lower-cased, every other character replaced by
+    ``fold_char``; offsets as in ``Normalized`` (without the final entry), or None when
+    every character folded to exactly one (the identity).
+    """
+    # One byte per character, "?" for each non-ASCII one: str.find then skips to them.
+    marked = text.encode("ascii", "replace")
+    lowered = marked.decode("ascii").lower()
+    folds: list[tuple[int, str]] = []  # (index, fold_char) of the non-ASCII characters
+    i = marked.find(b"?")
+    while i >= 0:
+        ch = text[i]
+        if ch != "?":
+            folds.append((i, fold_char(ch)))
+        i = marked.find(b"?", i + 1)
+    parts: list[str] = []
+    pos = 0
+    for i, f in folds:
+        parts.append(lowered[pos:i])
+        parts.append(f)
+        pos = i + 1
+    parts.append(lowered[pos:])
+    folded = "".join(parts)
+    if len(folded) == len(text):
+        return folded, None
+    offsets: list[int] = []
+    pos = 0
+    for i, f in folds:
+        offsets.extend(range(pos, i + 1))
+        if len(f) > 1:
+            offsets.extend([i] * (len(f) - 1))
+        pos = i + 1
+    offsets.extend(range(pos, len(text)))
+    return folded, offsets
+
+
+def _collapse_whitespace(folded: str, offsets: list[int] | None
+                         ) -> tuple[str, list[int] | None]:
+    """Step 3 of ``normalize``: ``_WS_RE`` matches replaced by " ", offsets kept in step
+    (``offsets`` None stands for the identity and is returned as is when nothing
+    changes)."""
+    out_parts: list[str] = []
+    out_offs: list[int] = []
+    pos = 0
+    for m in _WS_RE.finditer(folded):
+        s, e = m.span()
+        out_parts.append(folded[pos:s])
+        out_parts.append(" ")
+        if offsets is None:
+            out_offs.extend(range(pos, s + 1))
+        else:
+            out_offs.extend(offsets[pos:s + 1])
+        pos = e
+    if not out_parts:
+        return folded, offsets
+    out_parts.append(folded[pos:])
+    if offsets is None:
+        out_offs.extend(range(pos, len(folded)))
+    else:
+        out_offs.extend(offsets[pos:])
+    return "".join(out_parts), out_offs
 
 
 def normalize(text: str) -> Normalized:
@@ -197,55 +275,17 @@ def normalize(text: str) -> Normalized:
         folded = text.lower()
         offsets: list[int] | None = None  # identity
     else:
-        parts: list[str] = []
-        offs: list[int] = []
-        pos = 0
-        for m in _NON_ASCII_RE.finditer(text):
-            s, e = m.span()
-            if s > pos:
-                parts.append(text[pos:s].lower())
-                offs.extend(range(pos, s))
-            for i in range(s, e):
-                f = fold_char(text[i])
-                parts.append(f)
-                if len(f) == 1:
-                    offs.append(i)
-                else:
-                    offs.extend([i] * len(f))
-            pos = e
-        if pos < len(text):
-            parts.append(text[pos:].lower())
-            offs.extend(range(pos, len(text)))
-        folded = "".join(parts)
-        offsets = offs
+        folded, offsets = _fold_non_ascii(text)
     # 2. Leetspeak (same length: offsets unchanged); letter o inside a number ("1o jt").
     folded = _fold_leet(folded)
     if "o" in folded:
         folded = _O_IN_NUMBER_RE.sub(lambda m: m.group().replace("o", "0"), folded)
     # 3. Collapse whitespace runs to one space (and any single non-space whitespace).
-    out_parts: list[str] = []
-    out_offs: list[int] = []
-    pos = 0
-    changed = False
-    for m in _WS_RE.finditer(folded):
-        s, e = m.span()
-        changed = True
-        out_parts.append(folded[pos:s])
-        out_parts.append(" ")
-        if offsets is None:
-            out_offs.extend(range(pos, s + 1))
-        else:
-            out_offs.extend(offsets[pos:s + 1])
-        pos = e
-    if changed:
-        out_parts.append(folded[pos:])
-        if offsets is None:
-            out_offs.extend(range(pos, len(folded)))
-        else:
-            out_offs.extend(offsets[pos:])
-        folded = "".join(out_parts)
-        offsets = out_offs
-    elif offsets is None:
+    # Nothing to do without "  " nor a whitespace character other than " " (those are
+    # all non-printable), which is cheaper to test than to search with _WS_RE.
+    if "  " in folded or not folded.isprintable():
+        folded, offsets = _collapse_whitespace(folded, offsets)
+    if offsets is None:
         offsets = list(range(len(folded)))
     offsets.append(len(text))
     return Normalized(text, folded, offsets)

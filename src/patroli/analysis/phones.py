@@ -56,8 +56,27 @@ _WORD_ALT = "|".join(sorted(_DIGIT_WORDS, key=len, reverse=True))
 _WORD_RUN_RE = re.compile(
     rf"(?<![a-z])(?:\+\s?)?(?:(?:{_WORD_ALT}|[0-9])[\s.,\-/]*){{9,}}(?![a-z])"
 )
-_WORD_HINT_RE = re.compile(r"(?:nol|kosong|satu|dua|tiga|empat|lima|enam|tujuh|delapan|sembilan"
-                           r"|zero|one|two|three|four|five|six|seven|eight|nine)(?![a-z])")
+
+
+def _trie_alt(words: list[str]) -> str:
+    """An alternation of ``words`` shaped as a prefix trie (one test per character instead
+    of one per word). Same matches as the plain alternation: no word is a prefix of another."""
+    root: dict = {}
+    for w in words:
+        node = root
+        for ch in w:
+            node = node.setdefault(ch, {})
+
+    def build(node: dict) -> str:
+        branches = [re.escape(ch) + build(child) for ch, child in sorted(node.items())]
+        if len(branches) <= 1:
+            return "".join(branches)
+        return "(?:" + "|".join(branches) + ")"
+
+    return build(root)
+
+
+_WORD_HINT_RE = re.compile(rf"{_trie_alt(list(_DIGIT_WORDS))}(?![a-z])")
 _WORD_TOKEN_RE = re.compile(rf"{_WORD_ALT}|[0-9]")
 # Context just before a digit run that makes it something other than a phone number.
 _BAD_CONTEXT_RE = re.compile(
@@ -199,12 +218,14 @@ def find_phones(norm: Normalized) -> list[PhoneMatch]:
             taken.append((start, end))
             i = j
     word_runs = _WORD_RUN_RE.finditer(t) if len(_WORD_HINT_RE.findall(t)) >= 5 else ()
-    taken_index = SpanIndex(taken)
+    taken_index: SpanIndex | None = None
     for m in word_runs:
         toks = _WORD_TOKEN_RE.findall(m.group())
         if sum(1 for x in toks if not x.isdigit()) < 5:
             continue
         digits = "".join(_DIGIT_WORDS.get(x, x) for x in toks)
+        if taken_index is None:
+            taken_index = SpanIndex(taken)
         if taken_index.overlaps(m.start(), m.end()):
             continue
         res = phone_from_digits(digits, plus=m.group().startswith("+"))

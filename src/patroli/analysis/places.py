@@ -136,25 +136,39 @@ def _key(name: str) -> str:
     return re.sub(r"[\s\-]+", " ", name.strip().lower())
 
 
+@lru_cache(maxsize=4096)
+def _entries(matched: str) -> tuple[tuple[str, str, str], ...]:
+    """(kind, value, country) for a name as matched in the folded text: its country
+    entry, then its city entry (a region yields none)."""
+    _, table, _, _ = _lexicon()
+    k = _key(matched)
+    out = []
+    c = table.get(k)
+    if c is not None and c[0] == "country":
+        out.append(("country", c[1], c[2]))
+    city = table.get("city:" + k)
+    if city is not None:
+        out.append(("city", city[1], city[2]))
+    return tuple(out)
+
+
 def find_places(norm: Normalized) -> list[PlaceMatch]:
     """Countries (ISO alpha-2) and cities named in the text, in text order.
 
     A city that is also a country name ("Singapore") yields both a city and a country.
     """
-    pattern, table, case_re, case_map = _lexicon()
+    pattern, _, case_re, case_map = _lexicon()
     out: list[PlaceMatch] = []
     for m in pattern.finditer(norm.text):
-        k = _key(m.group())
-        span = norm.span(m.start(), m.end())
-        c = table.get(k)
-        if c is not None and c[0] == "country":
-            out.append(PlaceMatch("country", c[1], c[2], span))
-        city = table.get("city:" + k)
-        if city is not None:
-            out.append(PlaceMatch("city", city[1], city[2], span))
+        entries = _entries(m.group())
+        if entries:
+            span = norm.span(m.start(), m.end())
+            out.extend(PlaceMatch(kind, value, country, span) for kind, value, country in entries)
     if case_re is not None:
+        n = len(out)
         for m in case_re.finditer(norm.original):
             code = case_map[m.group()]
             out.append(PlaceMatch("country", code, code, m.span()))
-    out.sort(key=lambda p: p.span)
+        if len(out) > n:
+            out.sort(key=lambda p: p.span)
     return out

@@ -25,7 +25,8 @@ Evaluation (``RuleSet.evaluate``):
    of ``scope: offer`` rules are dropped and listed in ``signals["suppressed"]``.
 
 Returns ``(findings, signals)``: findings with evidence spans mapped to the ORIGINAL
-text through ``Normalized.span``; signals a plain dict (see ``RuleSet.evaluate``).
+text through ``Normalized.offsets`` (as ``Normalized.span`` does); signals a plain dict
+(see ``RuleSet.evaluate``).
 
 Errors: ``RuleFormatError`` (a ``ValueError``) names the file and the problem.
 """
@@ -45,7 +46,6 @@ import yaml
 
 from patroli.analysis.awareness import awareness_dominates
 from patroli.analysis.normalize import Normalized
-from patroli.analysis.spans import SpanIndex
 from patroli.types import ENTITY_KINDS, Entity, Finding
 
 __all__ = [
@@ -77,6 +77,7 @@ _NESTED_QUANT = re.compile(r"\((?:[^()\\]|\\.)*[*+](?:[^()\\]|\\.)*\)(?:[*+]|\{\
 
 _LEAD_MAX = 12
 _TOKEN = re.compile(r"\w+")
+_ASCII_TOKEN = re.compile(r"\w+", re.ASCII)  # the same tokens in an ASCII text, faster
 
 
 def _lead_words(pattern: str) -> frozenset[str] | None:
@@ -85,9 +86,10 @@ def _lead_words(pattern: str) -> frozenset[str] | None:
     Derived from the parsed regex: the leading literal run of every top-level alternative
     after a word boundary ``\\b``, cut to its first ``\\w`` run and ``_LEAD_MAX``
     characters. Every match of such a pattern starts at the start of a ``\\w+`` token
-    that begins with one of the words, so the engine tries the regex only there. None
-    when some alternative starts with a class, a repeat, a non-word literal or a literal
-    without ``\\b``: the rule then runs over the whole text.
+    that begins with one of the words, so the engine tries the regex only there (such
+    matches are never empty). None when some alternative starts with a class, a repeat,
+    a non-word literal or a literal without ``\\b``: the rule then runs over the whole
+    text.
     """
     try:
         import re._parser as sre_parse  # Python >= 3.11
@@ -147,6 +149,138 @@ def _lead_words(pattern: str) -> frozenset[str] | None:
     except (re.error, ValueError, TypeError, IndexError, AttributeError):  # run the rule always
         return None
     return frozenset(got) if got else None
+
+
+def _is_word(ch: str) -> bool:
+    return ch.isalnum() or ch == "_"  # as ``\w`` in a str pattern
+
+
+def _token_checks(pattern: str) -> tuple[re.Pattern[str] | None, re.Pattern[str] | None] | None:
+    """Cheap conditions on the ``\\w+`` token where a match of ``pattern`` would start.
+
+    Every alternative of the parsed regex (optional items taken and skipped) is followed
+    through its leading items that consume only word characters (literals, word classes,
+    and repeats, groups and alternations of those): they match a prefix of the token,
+    and the whole token when the next item needs a non-word character (or ``\\b``).
+    E.g. ``\\b(?:gaji|salary)\\s`` gives ``gaji|salary`` for the whole token,
+    ``\\b\\d\\d?\\s`` gives ``\\d\\d?``.
+
+    Returns ``(whole, prefix)`` such that, wherever ``pattern`` matches at the start of
+    a token, ``whole.fullmatch(token)`` or ``prefix.match(token)`` holds (either regex is
+    None when no alternative gives it). None when nothing can be ruled out (some
+    alternative may start without a word character, flags change matching, or the
+    alternatives are too many).
+    """
+    try:
+        import re._parser as sre_parse  # Python >= 3.11
+    except ImportError:  # pragma: no cover
+        import sre_parse  # type: ignore[no-redef]
+    c = sre_parse._constants if hasattr(sre_parse, "_constants") else sre_parse  # type: ignore[attr-defined]
+    repeats = (c.MAX_REPEAT, c.MIN_REPEAT)
+
+    def word_class(av: Any, word: bool) -> str | None:
+        """``[...]`` for a class all of whose characters are (word=True) or are not word
+        characters; None otherwise."""
+        parts = []
+        for op, arg in av:
+            if op is c.LITERAL and _is_word(chr(arg)) == word:
+                parts.append(re.escape(chr(arg)))
+            elif (op is c.RANGE and arg[1] - arg[0] <= 2000
+                  and all(_is_word(chr(x)) == word for x in range(arg[0], arg[1] + 1))):
+                parts.append(f"{re.escape(chr(arg[0]))}-{re.escape(chr(arg[1]))}")
+            elif op is c.CATEGORY and arg is (c.CATEGORY_DIGIT if word else c.CATEGORY_SPACE):
+                parts.append(r"\d" if word else r"\s")
+            elif op is c.CATEGORY and word and arg is c.CATEGORY_WORD:
+                parts.append(r"\w")
+            else:
+                return None
+        return "[" + "".join(parts) + "]"
+
+    def word_only(items: Any) -> str | None:
+        """A regex for ``items`` when they can only consume word characters, else None."""
+        out = []
+        for op, av in items:
+            if op is c.LITERAL and _is_word(chr(av)):
+                out.append(re.escape(chr(av)))
+                continue
+            if op is c.IN:
+                got = word_class(av, True)
+            elif op in repeats:
+                body = word_only(av[2])
+                hi = "" if av[1] is c.MAXREPEAT else str(av[1])
+                got = None if body is None else f"(?:{body}){{{av[0]},{hi}}}"
+            elif op is c.SUBPATTERN and not av[1] and not av[2]:
+                body = word_only(av[3])
+                got = None if body is None else f"(?:{body})"
+            elif op is c.BRANCH:
+                alts = [word_only(alt) for alt in av[1]]
+                got = None if None in alts else "(?:" + "|".join(alts) + ")"  # type: ignore[arg-type]
+            else:
+                got = None
+            if got is None:
+                return None
+            out.append(got)
+        return "".join(out)
+
+    def ends_token(op: Any, av: Any) -> bool:
+        """True when the item needs a non-word character or ``\\b`` right here."""
+        if op is c.LITERAL:
+            return not _is_word(chr(av))
+        if op is c.AT:
+            return av is c.AT_BOUNDARY
+        if op is c.IN:
+            return word_class(av, False) is not None
+        if op in repeats:
+            return av[0] >= 1 and len(av[2]) == 1 and ends_token(*av[2][0])
+        return False
+
+    found: list[tuple[str, bool]] = []
+
+    def walk(items: list[Any], prefix: str) -> None:
+        if len(found) > 2000:
+            raise ValueError("too many alternatives")
+        for i, (op, av) in enumerate(items):
+            if op is c.AT and not prefix:
+                continue  # zero-width anchors before the token's first character
+            got = word_only([(op, av)])
+            if got is not None:
+                prefix += got
+                continue
+            rest = items[i + 1:]
+            if op is c.SUBPATTERN and not av[1] and not av[2]:
+                walk(list(av[3]) + rest, prefix)
+            elif op is c.BRANCH:
+                for alt in av[1]:
+                    walk(list(alt) + rest, prefix)
+            elif op in repeats:  # a repeat that may consume non-word characters
+                lo, hi, body = av
+                if lo == 0:
+                    walk(rest, prefix)  # absent
+                if hi == 1:
+                    walk(list(body) + rest, prefix)  # present once
+                elif hi != 0:
+                    walk(list(body), prefix)  # its first time; what follows is not followed
+            else:
+                whole = ends_token(op, av)
+                if whole and op is c.AT and re.fullmatch(prefix, ""):
+                    whole = False  # ``\b`` right at the token start: no end implied
+                found.append((prefix, whole))
+            return
+        found.append((prefix, False))
+
+    try:
+        parsed = sre_parse.parse(pattern)
+        if parsed.state.flags & (re.IGNORECASE | re.LOCALE | re.ASCII):
+            return None
+        walk(list(parsed), "")
+        whole = [p for p, w in dict.fromkeys(found) if w]
+        prefix = [p for p, w in dict.fromkeys(found) if not w]
+        if any(re.match(p, "") for p in prefix):
+            return None  # some alternative allows any token
+        return (re.compile("|".join(f"(?:{p})" for p in whole)) if whole else None,
+                re.compile("|".join(f"(?:{p})" for p in prefix)) if prefix else None)
+    except (re.error, ValueError, TypeError, IndexError, AttributeError, RecursionError):
+        return None
 
 
 class RuleFormatError(ValueError):
@@ -428,68 +562,126 @@ class RuleSet:
         self.indicators = [r for r in rules if r.kind == "indicator"]
         self.signals = [r for r in rules if r.kind == "signal"]
         self.by_id = {r.id: r for r in rules}
-        # lead word -> indices of the rules whose matches start with it (see _lead_words)
+        # Lead words (see ``_lead_words``): a rule's lead-word patterns are tried only
+        # where a token begins with one of its lead words and passes the rule's token
+        # checks (``_token_checks``). ``_lead_index`` maps each lead word to the rules
+        # with it (index ``i``) and to the masks whose every pattern starts at lead words
+        # (index ``len(rules) + i``); ``_checks`` holds the token checks by index.
+        n = len(rules)
         self._lead_index: dict[str, list[int]] = {}
+        self._checks: dict[int, tuple[re.Pattern[str] | None, re.Pattern[str] | None]] = {}
+        mask_led: set[int] = set()
         for i, r in enumerate(rules):
-            for w in r.leads or ():
-                self._lead_index.setdefault(w, []).append(i)
-        # masks whose every pattern starts at lead words: their starts are indexed under
-        # ``len(rules) + i`` and the mask is tried only there (see ``_mask_spans``)
-        self._mask_led = [False] * len(rules)
-        for i, r in enumerate(rules):
+            if r.lead_regex is not None and r.leads:
+                self._index_leads(i, r.leads, r.lead_regex)
             masks = r.raw.get("masks") if r.mask is not None else None
             if isinstance(masks, str):
                 masks = [masks]
-            if not masks:
-                continue
-            mask_leads = [_lead_words(p) for p in masks]
-            if any(w is None for w in mask_leads):
-                continue
-            self._mask_led[i] = True
-            for w in frozenset().union(*mask_leads):
-                self._lead_index.setdefault(w, []).append(len(rules) + i)
+            mask_leads = [_lead_words(p) for p in masks or ()]
+            if mask_leads and all(w is not None for w in mask_leads):
+                mask_led.add(i)
+                self._index_leads(n + i, frozenset().union(*mask_leads),  # type: ignore[arg-type]
+                                  r.mask)  # type: ignore[arg-type]
         self._lead_lengths = sorted({len(w) for w in self._lead_index})
-        self._token_rules: dict[str, tuple[int, ...]] = {}
-        # per rule: raised by the verifier only; has evidence (patterns or an entity)
-        self._by_verifier = [r.raw.get("needs") == "verifier" for r in rules]
-        self._has_evidence = [r.regex is not None or r.entity is not None for r in rules]
+        # token -> ((index, bound Pattern.match of its regex), ...) (``_rules_for_token``)
+        self._token_rules: dict[str, tuple[tuple[int, Any], ...]] = {}
+        self._n_indices = 2 * n
+        # index (see ``_lead_index``) -> bound ``Pattern.match`` of its regex
+        self._match: dict[int, Any] = {}
+        for i, r in enumerate(rules):
+            if r.lead_regex is not None:
+                self._match[i] = r.lead_regex.match
+            if i in mask_led:
+                self._match[n + i] = r.mask.match  # type: ignore[union-attr]
+        # Evaluation plan: rule index -> (rule, its free regex, its mask, index of its led
+        # mask's matches or None, its entity condition, conditions (``_conditions``),
+        # whether it needs evidence (patterns or an entity condition)), for the rules
+        # not raised by the verifier (``needs: verifier``).
+        self._plan = {
+            i: (r, r.free_regex, r.mask, n + i if i in mask_led else None, r.entity,
+                _conditions(r), r.regex is not None or r.entity is not None)
+            for i, r in enumerate(rules) if r.raw.get("needs") != "verifier"
+        }
+        # Rules evaluated on every post (patterns without lead words, or no evidence
+        # needed), and the rules by the entity kind of their entity condition; other
+        # rules need a lead-word start to fire.
+        self._always = frozenset(i for i, (r, *_) in self._plan.items()
+                                 if r.free_regex is not None or not (r.regex or r.entity))
+        self._by_entity_kind: dict[str, frozenset[int]] = {}
+        for i, (r, *_) in self._plan.items():
+            if r.entity is not None:
+                self._by_entity_kind[r.entity.kind] = self._by_entity_kind.get(
+                    r.entity.kind, frozenset()) | {i}
+
+    def _index_leads(self, index: int, leads: frozenset[str], regex: re.Pattern[str]) -> None:
+        """Index ``leads`` (and the token checks of ``regex``) under ``index``."""
+        for w in leads:
+            self._lead_index.setdefault(w, []).append(index)
+        checks = _token_checks(regex.pattern)
+        if checks is not None:
+            self._checks[index] = checks
 
     def indicator_ids(self) -> list[str]:
         """Ids of the indicator rules (red flags), in evaluation order."""
         return [r.id for r in self.indicators]
 
-    def _rules_for_token(self, token: str) -> tuple[int, ...]:
-        """Indices of the rules one of whose lead words is a prefix of ``token`` (cached)."""
-        got = self._token_rules.get(token)
-        if got is None:
-            found: set[int] = set()
-            for n in self._lead_lengths:
-                if n > len(token):
-                    break
-                found.update(self._lead_index.get(token[:n], ()))
-            got = tuple(sorted(found))
-            if len(self._token_rules) > 200_000:  # bound the cache on endless vocabularies
-                self._token_rules.clear()
-            self._token_rules[token] = got
-        return got
+    def _rules_for_token(self, token: str) -> tuple[tuple[int, Any], ...]:
+        """``(index, bound Pattern.match)`` of the regexes (see ``_lead_index``) that may
+        match where ``token`` starts, by index.
 
-    def _start_positions(self, text: str) -> dict[int, list[int]]:
-        """Rule index -> ascending token-start offsets where that rule may match."""
-        positions: dict[int, list[int]] = {}
+        Cached per token; the cache is cleared when it outgrows 200,000 tokens.
+        """
+        found: set[int] = set()
+        head = token[:_LEAD_MAX]
+        for n in self._lead_lengths:
+            if n > len(head):
+                break
+            found.update(self._lead_index.get(head[:n], ()))
+        got = []
+        for i in sorted(found):
+            checks = self._checks.get(i)
+            if checks is not None:
+                whole, prefix = checks
+                if not ((whole is not None and whole.fullmatch(token))
+                        or (prefix is not None and prefix.match(token))):
+                    continue  # the regex cannot match where this token starts
+            got.append((i, self._match[i]))
+        probes = tuple(got)
+        if len(self._token_rules) > 200_000:  # bound the cache on endless vocabularies
+            self._token_rules.clear()
+        self._token_rules[token] = probes
+        return probes
+
+    def _lead_matches(self, text: str) -> dict[int, list[tuple[int, int, str]]]:
+        """Matches of the lead-word regexes (see ``_lead_index``) in ``text``.
+
+        Returns index -> ``[(start, end, matched text), ...]``, for the indices with a
+        match: the matches ``re.finditer`` would give. A regex is tried only at the
+        starts of ``\\w+`` tokens that may begin one of its matches (``_rules_for_token``),
+        leftmost first, skipping starts inside its last match; ``Pattern.match`` there
+        sees the text before the token, so ``\\b`` holds. Such matches are never empty
+        (they begin with a lead word).
+        """
+        found: dict[int, list[tuple[int, int, str]]] = {}
+        ends = [0] * self._n_indices  # end of each index's last match
         cache = self._token_rules
-        for m in _TOKEN.finditer(text):
-            token = m.group()[:_LEAD_MAX]
-            ids = cache.get(token)
-            if ids is None:
-                ids = self._rules_for_token(token)
-            if ids:
-                start = m.start()
-                for i in ids:
-                    if i in positions:
-                        positions[i].append(start)
-                    else:
-                        positions[i] = [start]
-        return positions
+        for token in (_ASCII_TOKEN if text.isascii() else _TOKEN).finditer(text):
+            candidates = cache.get(token[0])
+            if candidates is None:
+                candidates = self._rules_for_token(token[0])
+            if candidates:
+                start = token.start()
+                for i, match in candidates:
+                    if start < ends[i]:
+                        continue  # inside its last match
+                    m = match(text, start)
+                    if m is not None:
+                        end = ends[i] = m.end()
+                        if i in found:
+                            found[i].append((start, end, m[0]))
+                        else:
+                            found[i] = [(start, end, m[0])]
+        return found
 
     # ------------------------------------------------------------------ loading
     @classmethod
@@ -637,70 +829,6 @@ class RuleSet:
             return None
         return amount * rate * factor
 
-    @staticmethod
-    def _mask_spans(mask: re.Pattern[str], text: str, starts: list[int] | None
-                    ) -> list[tuple[int, int]]:
-        """Spans of ``mask.finditer(text)`` (same list).
-
-        starts: None (scan the whole text) or ascending offsets that include every
-        offset where the mask can match (all its patterns start at lead words); the mask
-        is then tried only there, leftmost first, skipping offsets inside the last match.
-        """
-        if starts is None:
-            return [m.span() for m in mask.finditer(text)]
-        out: list[tuple[int, int]] = []
-        end = 0
-        match = mask.match
-        for pos in starts:
-            if pos < end:
-                continue
-            m = match(text, pos)
-            if m is not None:
-                if m.end() == pos:  # an empty match: finditer's own stepping rules apply
-                    return [m.span() for m in mask.finditer(text)]
-                out.append((pos, m.end()))
-                end = m.end()
-        return out
-
-    def _matches(self, rule: Rule, text: str, starts: list[int] | None,
-                 mask_starts: list[int] | None = None) -> list[tuple[int, int, str]]:
-        """Non-overlapping matches of the rule, leftmost first (as ``re.finditer``).
-
-        starts: offsets where the rule's lead-word patterns can match (tried there with
-        ``Pattern.match``, which sees the text before the offset, so ``\\b`` holds); its
-        other patterns scan the whole text. mask_starts: None (the mask scans the whole
-        text) or the offsets where the mask can match (see ``_mask_spans``).
-        """
-        if rule.regex is None:
-            return []
-        hits: list[tuple[int, int, str]] = []
-        if rule.lead_regex is not None:
-            end = -1
-            match = rule.lead_regex.match
-            for pos in starts or ():
-                if pos < end:
-                    continue
-                m = match(text, pos)
-                if m is not None and m.end() > pos:
-                    hits.append((pos, m.end(), m.group(0)))
-                    end = m.end()
-        if rule.free_regex is not None:
-            free = [(m.start(), m.end(), m.group(0)) for m in rule.free_regex.finditer(text)
-                    if m.end() > m.start()]
-            if hits:  # merge, leftmost-longest first, dropping overlaps (as one finditer)
-                merged: list[tuple[int, int, str]] = []
-                for h in sorted(hits + free, key=lambda h: (h[0], -h[1])):
-                    if not merged or h[0] >= merged[-1][1]:
-                        merged.append(h)
-                hits = merged
-            else:
-                hits = free
-        if hits and rule.mask is not None:
-            masked = SpanIndex(self._mask_spans(rule.mask, text, mask_starts))
-            if masked:
-                hits = [h for h in hits if not masked.overlaps(h[0], h[1])]
-        return hits
-
     def evaluate(self, norm: Normalized, entities: Iterable[Entity]
                  ) -> tuple[list[Finding], dict[str, Any]]:
         """Evaluate all rules on one normalised post.
@@ -714,63 +842,58 @@ class RuleSet:
         "fired": [all fired rule ids before suppression]}``.
         """
         text = norm.text
-        positions = self._start_positions(text)
-        ents = list(entities)
-        fired: dict[str, list[tuple[int, int]]] = {}
+        offsets = norm.offsets
+        found = self._lead_matches(text)
+        fired: dict[str, None] = {}  # ordered set of fired rule ids
         cues: dict[str, int] = {}
         groups: dict[str, float] = {}
         findings: list[Finding] = []
         suppressible: list[str] = []
-
-        def cond_ok(ref: str) -> bool:
-            if ref.startswith("group:"):
-                return groups.get(ref[6:], 0.0) > 0.0
-            return ref in fired
-
         by_kind: dict[str, list[Entity]] = {}
-        for e in ents:
+        for e in entities:
             if e.kind in by_kind:
                 by_kind[e.kind].append(e)
             else:
                 by_kind[e.kind] = [e]
-        by_verifier = self._by_verifier
-        mask_led = self._mask_led
-        n_rules = len(self.rules)
-        has_evidence = self._has_evidence
 
-        for index, rule in enumerate(self.rules):
-            if by_verifier[index]:
-                continue  # raised by patroli.verify.Verifier (analyze(..., verifier=...))
-            starts = positions.get(index)
-            cond = rule.entity
+        # The rules with some evidence (a lead-word match, a free pattern, an entity of
+        # their kind) or needing none, in rule order; the others cannot fire.
+        candidates = self._always.union(found)
+        for kind in by_kind:
+            candidates |= self._by_entity_kind.get(kind, frozenset())
+        plan = self._plan
+        for index in sorted(candidates):
+            if index not in plan:
+                continue  # a mask's matches, or a rule raised by the verifier
+            rule, free_regex, mask, mask_index, cond, conds, needs_evidence = plan[index]
+            if conds is not None and not _conditions_hold(conds, fired, groups):
+                continue
+            hits = found.get(index, [])
+            if free_regex is not None:
+                hits = _with_free_matches(hits, free_regex, text)
             kind_ents = by_kind.get(cond.kind) if cond is not None else None
-            if has_evidence[index] and starts is None and rule.free_regex is None \
-                    and not kind_ents:
-                continue  # no lead word, no free pattern, no entity of its kind: no evidence
-            if rule.requires and not all(cond_ok(r) for r in rule.requires):
+            if needs_evidence and not hits and not kind_ents:
                 continue
-            if rule.requires_any and not any(cond_ok(r) for r in rule.requires_any):
-                continue
-            if rule.unless and any(cond_ok(r) for r in rule.unless):
-                continue
-            hits = self._matches(rule, text, starts, positions.get(n_rules + index, [])
-                                 if mask_led[index] else None)
-            ent_spans: list[tuple[int, int]] = []
-            if cond is not None and kind_ents:
-                ent_spans = [e.span for e in kind_ents if self._entity_ok(cond, e)]
-            if has_evidence[index]:
-                has_pat = rule.regex is not None
-                if rule.match_mode == "all":
-                    ok = (not has_pat or bool(hits)) and (cond is None or bool(ent_spans))
+            if hits and mask is not None:
+                if mask_index is None:
+                    masks = [m.span() for m in mask.finditer(text)]
                 else:
-                    ok = (has_pat and bool(hits)) or (cond is not None and bool(ent_spans))
+                    masks = found.get(mask_index, [])
+                if masks:
+                    hits = _unmasked(hits, masks)
+            ent_spans: list[tuple[int, int]] = []
+            if kind_ents:
+                ent_spans = [e.span for e in kind_ents if self._entity_ok(cond, e)]  # type: ignore[arg-type]
+            if needs_evidence:
+                if rule.match_mode == "all":
+                    ok = (rule.regex is None or bool(hits)) and (cond is None or bool(ent_spans))
+                else:
+                    ok = bool(hits) or bool(ent_spans)
                 if not ok:
                     continue
-            spans = [norm.span(s, e) for s, e, _ in hits] + [tuple(s) for s in ent_spans]
-            fired[rule.id] = spans  # type: ignore[assignment]
+            fired[rule.id] = None
             if rule.kind == "signal":
-                distinct = len({h[2].strip() for h in hits}) + len(ent_spans)
-                n = max(1, distinct)
+                n = max(1, len({h[2].strip() for h in hits}) + len(ent_spans))
                 cues[rule.id] = n
                 if rule.group:
                     groups[rule.group] = groups.get(rule.group, 0.0) + rule.weight * min(
@@ -778,6 +901,9 @@ class RuleSet:
                 continue
             if rule.scope == "offer":
                 suppressible.append(rule.id)
+            # hits are never empty, so Normalized.span(s, e) is (offsets[s], offsets[e-1]+1)
+            spans = [(offsets[s], offsets[e - 1] + 1) for s, e, _ in hits]
+            spans += [tuple(s) for s in ent_spans]
             findings.append(Finding(
                 indicator=rule.id,
                 weight=rule.weight,
@@ -806,6 +932,83 @@ class RuleSet:
             "fired": list(fired),
         }
         return findings, signals
+
+
+_Conditions = tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...], tuple[str, ...],
+                    tuple[str, ...], tuple[str, ...]]
+
+
+def _conditions(rule: Rule) -> _Conditions | None:
+    """A rule's ``requires`` / ``requires_any`` / ``unless``, each split into rule ids and
+    cue groups (``group:<name>`` without the prefix); None when it has none."""
+    if not (rule.requires or rule.requires_any or rule.unless):
+        return None
+    out: list[tuple[str, ...]] = []
+    for refs in (rule.requires, rule.requires_any, rule.unless):
+        out.append(tuple(r for r in refs if not r.startswith("group:")))
+        out.append(tuple(r[6:] for r in refs if r.startswith("group:")))
+    return tuple(out)  # type: ignore[return-value]
+
+
+def _conditions_hold(conds: _Conditions, fired: dict[str, None],
+                     groups: dict[str, float]) -> bool:
+    """True when every ``requires``, one ``requires_any`` (if any) and no ``unless``
+    reference holds: a rule id holds when it fired, a group when its strength is > 0."""
+    req, req_groups, any_, any_groups, unless, unless_groups = conds
+    for r in req:
+        if r not in fired:
+            return False
+    for g in req_groups:
+        if not groups.get(g, 0.0) > 0.0:
+            return False
+    for r in unless:
+        if r in fired:
+            return False
+    for g in unless_groups:
+        if groups.get(g, 0.0) > 0.0:
+            return False
+    if not (any_ or any_groups):
+        return True
+    for r in any_:
+        if r in fired:
+            return True
+    return any(groups.get(g, 0.0) > 0.0 for g in any_groups)
+
+
+def _with_free_matches(hits: list[tuple[int, int, str]], free_regex: re.Pattern[str],
+                       text: str) -> list[tuple[int, int, str]]:
+    """Lead-word matches merged with the (non-empty) matches of the rule's other
+    patterns, leftmost-longest first, dropping overlaps (as one finditer)."""
+    if free_regex.search(text) is None:  # the common case, one cheap call
+        return hits
+    free = [(m.start(), m.end(), m[0]) for m in free_regex.finditer(text)
+            if m.end() > m.start()]
+    if not hits:
+        return free
+    merged: list[tuple[int, int, str]] = []
+    for h in sorted(hits + free, key=lambda h: (h[0], -h[1])):
+        if not merged or h[0] >= merged[-1][1]:
+            merged.append(h)
+    return merged
+
+
+def _unmasked(hits: list[tuple[int, int, str]], masks: list[tuple[int, int]] | list[
+        tuple[int, int, str]]) -> list[tuple[int, int, str]]:
+    """The hits that share no character with a mask match.
+
+    Both lists are ascending and non-overlapping (as from ``re.finditer``), so one merge
+    pass decides each hit against the first mask that ends after its start (linear).
+    """
+    out: list[tuple[int, int, str]] = []
+    j = 0
+    n = len(masks)
+    for h in hits:
+        start = h[0]
+        while j < n and masks[j][1] <= start:
+            j += 1
+        if j == n or masks[j][0] >= h[1]:
+            out.append(h)
+    return out
 
 
 @lru_cache(maxsize=1)

@@ -206,7 +206,7 @@ def score_assessment(findings: Iterable[Finding], entities: Iterable[Entity] | N
     """
     fs = list(findings)
     sig = signals or {}
-    groups: dict[str, float] = dict(sig.get("groups") or {})
+    groups: dict[str, float] = sig.get("groups") or {}  # read only
     ids = {f.indicator for f in fs}
     keep = 1.0
     for f in fs:
@@ -238,7 +238,7 @@ def score_assessment(findings: Iterable[Finding], entities: Iterable[Entity] | N
         risk = min(risk, MEDIUM_MIN - 1.0)
     risk_score = round(max(0.0, min(100.0, risk)))
     job = groups.get("job", 0.0) > 0.0
-    cues: dict[str, Any] = dict(sig.get("cues") or {})
+    cues: dict[str, Any] = sig.get("cues") or {}
     licensed_claim = bool(cues.get("legit_licence")) and groups.get("company", 0.0) > 0.0
     recruitment = (
         (job and (o > 0.0 or bool(ids & OFFER_FINDINGS)))
@@ -265,16 +265,24 @@ def score_assessment(findings: Iterable[Finding], entities: Iterable[Entity] | N
         label = "other"
     rec_conf = 0.9 if recruitment else (0.35 if job else 0.1)
     p_ill = _sigmoid((risk_score - ILLEGAL_MIN) / PROB_SCALE)
-    probs = {
-        "illegal": (1 - share) * rec_conf * p_ill,
-        "legitimate": (1 - share) * rec_conf * (1 - p_ill),
-        "awareness": share,
-        "other": (1 - share) * (1 - rec_conf),
-    }
-    if max(probs, key=lambda k: probs[k]) != label:
-        probs = {k: 0.5 * v + (0.5 if k == label else 0.0) for k, v in probs.items()}
-    total = sum(probs.values()) or 1.0
-    probs = {k: round(v / total, 4) for k, v in probs.items()}
+    # label probabilities (illegal, legitimate, awareness, other)
+    p_illegal = (1 - share) * rec_conf * p_ill
+    p_legit = (1 - share) * rec_conf * (1 - p_ill)
+    p_aware = share
+    p_other = (1 - share) * (1 - rec_conf)
+    # ``label`` must be the most probable one (the first of equals, in that order);
+    # else half of the mass goes to it
+    top = max(p_illegal, p_legit, p_aware, p_other)
+    first = ("illegal" if p_illegal == top else "legitimate" if p_legit == top
+             else "awareness" if p_aware == top else "other")
+    if first != label:
+        p_illegal, p_legit, p_aware, p_other = (
+            0.5 * v + (0.5 if k == label else 0.0)
+            for k, v in zip(("illegal", "legitimate", "awareness", "other"),
+                            (p_illegal, p_legit, p_aware, p_other), strict=True))
+    total = p_illegal + p_legit + p_aware + p_other or 1.0
+    probs = {"illegal": round(p_illegal / total, 4), "legitimate": round(p_legit / total, 4),
+             "awareness": round(p_aware / total, 4), "other": round(p_other / total, 4)}
     drift = round(1.0 - sum(probs.values()), 4)
     probs[label] = round(probs[label] + drift, 4)
     return ScoreResult(

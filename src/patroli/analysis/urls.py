@@ -94,26 +94,48 @@ _URL_RE = re.compile(
 )
 _DOT_FOLD_RE = re.compile(_DOT, re.IGNORECASE)
 # Candidate starts for ``_URL_RE`` (it opens with a look-behind, so ``re`` would try it
-# at every character). A match without a scheme starts at a run of label characters
-# (at most 63: one label) that ends right where a DOT begins ("." "[" "(" "{" or a
-# space before one of them or before "dot"/"titik"); a match with a scheme starts at
-# an "h" followed by "t", "x" or "[". ``_LABEL_CHARS`` are the characters that
-# ``[a-z0-9\-]`` matches under IGNORECASE (ASCII letters, digits, "-" and the four
-# non-ASCII letters that fold to ASCII ones: U+0130, U+0131, U+017F, U+212A).
+# at every character). A match without a scheme starts a run of at most 63 label
+# characters (its first label, or "www") that a DOT and a label character follow; a
+# match with a scheme starts at an "h" followed by "t", "x" or "[". The runs are found
+# back from their DOT, which holds a rare character ("." "[" "(" "{", alone or after
+# one space) or is a word "dot" / "titik" between spaces. ``_LABEL_CHARS`` are the
+# characters that ``[a-z0-9\-]`` matches under IGNORECASE (ASCII letters, digits, "-"
+# and the four non-ASCII letters that fold to ASCII ones: U+0130, U+0131, U+017F,
+# U+212A).
 _LABEL_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-"
                          "\u0130\u0131\u017f\u212a")
-_LABEL_END_RE = re.compile(r"[a-z0-9\-](?=[.\[\(\{]|\s(?:[.\[\(\{]|dot|titik))",
-                           re.IGNORECASE)
+_DOT_LABEL_RE = re.compile(rf"{_DOT}[a-z0-9]", re.IGNORECASE)
+_DOT_WORD_RE = re.compile(r"\s(?:dot|titik)(?=\s)", re.IGNORECASE)
 _SCHEME_START_RE = re.compile(r"[hH](?=[tTxX\[])")
 
 
-def _url_candidates(text: str) -> list[int]:
-    """Ascending offsets where ``_URL_RE`` may match (a superset of its match starts)."""
+def _dot_starts(text: str, lowered: str) -> list[int]:
+    """Offsets where a DOT may begin (a superset); ``lowered`` is ``text.lower()``."""
+    out: list[int] = []
+    for ch in ".[({":
+        i = text.find(ch)
+        while i >= 0:
+            out.append(i - 1 if i and text[i - 1].isspace() else i)
+            i = text.find(ch, i + 1)
+    # ``lowered`` holds one of these when the text has "dot" or "titik" in any case (an
+    # "i" may be U+0130 or U+0131 there: they lower to "i\u0307" and "\u0131").
+    if "dot" in lowered or "tik" in lowered or "ti\u0307k" in lowered or "t\u0131k" in lowered:
+        out.extend(m.start() for m in _DOT_WORD_RE.finditer(text))
+    return out
+
+
+def _url_candidates(text: str, lowered: str | None = None) -> list[int]:
+    """Ascending offsets where ``_URL_RE`` may match (a superset of its match starts).
+
+    lowered: ``text.lower()`` when the caller has it.
+    """
     starts: set[int] = set()
     label_chars = _LABEL_CHARS
-    for m in _LABEL_END_RE.finditer(text):
-        i = m.start()  # last character of the label run
-        lo = max(0, i - 63)
+    for d in _dot_starts(text, text.lower() if lowered is None else lowered):
+        if not d or text[d - 1] not in label_chars or not _DOT_LABEL_RE.match(text, d):
+            continue
+        i = d - 1  # last character of the label run
+        lo = max(0, d - 63)
         while i > lo and text[i - 1] in label_chars:
             i -= 1
         if i == lo and lo > 0 and text[lo - 1] in label_chars:
@@ -124,13 +146,13 @@ def _url_candidates(text: str) -> list[int]:
     return sorted(starts)
 
 
-def _url_matches(text: str) -> list[re.Match[str]]:
+def _url_matches(text: str, lowered: str | None = None) -> list[re.Match[str]]:
     """The matches of ``_URL_RE.finditer(text)`` (same list), found by trying the
     pattern only at ``_url_candidates`` (leftmost first, non-overlapping)."""
     out: list[re.Match[str]] = []
     end = 0
     match = _URL_RE.match
-    for pos in _url_candidates(text):
+    for pos in _url_candidates(text, lowered):
         if pos < end:
             continue
         m = match(text, pos)
@@ -162,19 +184,21 @@ def _clean_path(path: str) -> str:
     return "" if path == "/" else path
 
 
-def find_urls(text: str, skip: list[tuple[int, int]] | None = None) -> list[UrlMatch]:
+def find_urls(text: str, skip: list[tuple[int, int]] | None = None,
+              lowered: str | None = None) -> list[UrlMatch]:
     """URLs in ``text`` (original text), in text order.
 
-    skip: spans to ignore (e.g. e-mail addresses found first).
+    skip: spans to ignore (e.g. e-mail addresses found first). lowered: ``text.lower()``
+    when the caller has it.
     Returns ``UrlMatch`` with the normalised URL (https:// added when missing, hxxp folded,
     no leading "www.", host lower-cased, trailing punctuation/emoji removed).
     """
     out: list[UrlMatch] = []
     tld_set = tlds()
-    skipped = SpanIndex(skip or ())
-    for m in _url_matches(text):
+    skipped = SpanIndex(skip) if skip else None
+    for m in _url_matches(text, lowered):
         s, e = m.span()
-        if skipped and skipped.overlaps(s, e):
+        if skipped is not None and skipped.overlaps(s, e):
             continue
         if s > 0 and text[s - 1] in "@":
             continue
@@ -234,9 +258,18 @@ def find_urls(text: str, skip: list[tuple[int, int]] | None = None) -> list[UrlM
 
 _AT = r"(?:@|\s?[\[\(\{]\s?(?:at|@)\s?[\]\)\}]\s?|\s(?:at|et)\s)"
 # An obfuscated "@" (two patterns, each starting with a character class, so that ``re``
-# skips ahead with its fast first-character scan).
+# skips ahead with its fast first-character scan; the second spells out the case-folded
+# letters: "a", "e" and "t" match only themselves and their capitals under IGNORECASE).
 _AT_HINT_RES = (re.compile(r"[\[\(\{]\s?(?:at|@)\s?[\]\)\}]", re.IGNORECASE),
-                re.compile(r"\s(?:at|et)\s", re.IGNORECASE))
+                re.compile(r"\s[aAeE][tT]\s"))
+
+
+def _has_obfuscated_at(text: str) -> bool:
+    """Whether ``text`` has an "@" written as "(at)", "[@]", " at " or " et " (any case)."""
+    bracket_at, spaced_at = _AT_HINT_RES
+    if ("(" in text or "[" in text or "{" in text) and bracket_at.search(text):
+        return True
+    return spaced_at.search(text) is not None
 _EMAIL_RE = re.compile(
     rf"(?<![A-Za-z0-9._%+\-])(?P<local>[A-Za-z0-9][A-Za-z0-9._%+\-]*)(?P<at>{_AT})"
     rf"(?P<domain>{_LABEL}(?:{_DOT}{_LABEL})+)",
@@ -250,7 +283,7 @@ def find_emails(text: str) -> list[EmailMatch]:
     Obfuscated forms written with spaces (" at ", " dot ") need a TLD from the bundled list.
     """
     out: list[EmailMatch] = []
-    if "@" not in text and not any(r.search(text) for r in _AT_HINT_RES):
+    if "@" not in text and not _has_obfuscated_at(text):
         return out
     tld_set = tlds()
     for m in _EMAIL_RE.finditer(text):

@@ -28,6 +28,7 @@ import math
 import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
+from itertools import repeat
 from pathlib import Path
 from typing import Any
 
@@ -224,6 +225,64 @@ class _HashTable:
         return out[out >= 0]
 
 
+class _WordTable:
+    """The word vocabulary (unigrams and bigrams of ``word_grams``) as integer arrays, so
+    that the word features of many texts are found with one dict lookup per token.
+
+    Every token that occurs in a vocabulary entry gets a token id; ``uni[tid]`` is the
+    column of the unigram (-1 when only bigrams hold the token); bigram ``a b`` is the
+    key ``tid(a) * n_tokens + tid(b)`` in the sorted ``bi_keys`` (column ``bi_cols``).
+    """
+
+    def __init__(self, vocab: dict[str, int]) -> None:
+        ids: dict[str, int] = {}
+        for gram in vocab:
+            for tok in gram.split(" "):
+                ids.setdefault(tok, len(ids))
+        self.ids = ids
+        self.n_tokens = max(len(ids), 1)
+        self.uni = np.full(len(ids) + 1, -1, dtype=np.int64)  # last slot: unknown token
+        keys: list[int] = []
+        cols: list[int] = []
+        for gram, col in vocab.items():
+            parts = gram.split(" ")
+            if len(parts) == 1:
+                self.uni[ids[gram]] = col
+            elif len(parts) == 2:
+                keys.append(ids[parts[0]] * self.n_tokens + ids[parts[1]])
+                cols.append(col)
+        order = np.argsort(np.asarray(keys, dtype=np.int64), kind="stable")
+        self.bi_keys = np.asarray(keys, dtype=np.int64)[order]
+        self.bi_cols = np.asarray(cols, dtype=np.int64)[order]
+
+    def occurrences(self, folded: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        """(document index, column) of every vocabulary word n-gram occurrence in the
+        folded texts (repeats included, any order): the same features as ``word_grams``."""
+        tokens: list[str] = []
+        lengths: list[int] = []
+        findall = _WORD_RE.findall
+        for f in folded:
+            toks = findall(f)
+            tokens += toks
+            lengths.append(len(toks))
+        unknown = len(self.ids)
+        tids = np.fromiter(map(self.ids.get, tokens, repeat(unknown)), dtype=np.int64,
+                           count=len(tokens))
+        docs = np.repeat(np.arange(len(folded), dtype=np.int64), lengths)
+        uni = self.uni[tids]
+        keep = uni >= 0
+        doc_parts, col_parts = [docs[keep]], [uni[keep]]
+        if tids.size > 1 and self.bi_keys.size:
+            a, b = tids[:-1], tids[1:]
+            pair = (a != unknown) & (b != unknown) & (docs[:-1] == docs[1:])
+            key = a[pair] * self.n_tokens + b[pair]
+            pos = np.minimum(np.searchsorted(self.bi_keys, key), self.bi_keys.size - 1)
+            hit = self.bi_keys[pos] == key
+            doc_parts.append(docs[:-1][pair][hit])
+            col_parts.append(self.bi_cols[pos[hit]])
+        return np.concatenate(doc_parts), np.concatenate(col_parts)
+
+
 class _Block:
     """One compiled TF-IDF block: feature ids -> idf and per-label coefficients."""
 
@@ -316,6 +375,7 @@ class TextClassifier:
         self._table = _HashTable(hashes, np.arange(hashes.size, dtype=np.intp))
         self._char = _Block(np.asarray(char_vec.idf_, dtype=np.float64), char_coef)
         self._word_vocab: dict[str, int] = {str(k): int(v) for k, v in word_vec.vocabulary_.items()}
+        self._words = _WordTable(self._word_vocab)
         self._word = _Block(np.asarray(word_vec.idf_, dtype=np.float64), word_coef)
         self._intercept = intercept
 
@@ -364,8 +424,9 @@ class TextClassifier:
         """``decision_folded`` for many folded texts in one vectorised pass.
 
         The texts' padded forms are joined with NUL (an n-gram across two texts contains
-        it and so is in no vocabulary); each n-gram's text is found from its offset.
-        Returns an (n_texts, classes) array equal to stacking ``decision_folded``.
+        it and so is in no vocabulary); each n-gram's text is the one its first character
+        belongs to. Returns an (n_texts, classes) array equal to stacking
+        ``decision_folded``.
         """
         n = len(folded)
         out = np.tile(self._intercept, (n, 1))
@@ -374,35 +435,28 @@ class TextClassifier:
         padded = [_padded(f) for f in folded]
         joined = "\x00".join(padded)
         c = np.frombuffer(joined.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
-        starts = np.cumsum([0] + [len(p) + 1 for p in padded[:-1]])
+        # text index of every character of ``joined`` (a separator goes with the text before)
+        doc_of = np.repeat(np.arange(n, dtype=np.int64), [len(p) + 1 for p in padded])
         length = len(c)
         lo, hi = self._char_sizes
         h = c + np.uint64(_HASH_SEED)
         p = np.uint64(_HASH_P)
-        parts, offsets = [], []
+        parts, docs = [], []
         for size in range(2, hi + 1):
             if length < size:
                 break
             h = h[: length - size + 1] * p + c[size - 1:]
             if size >= lo:
                 parts.append(h)
-                offsets.append(np.arange(length - size + 1))
+                docs.append(doc_of[: length - size + 1])
         if parts:
-            cols = self._table.lookup_all(np.concatenate(parts))
+            cols = self._table.lookup_all(np.concatenate(parts) if len(parts) > 1 else parts[0])
             found = cols >= 0
-            docs = np.searchsorted(starts, np.concatenate(offsets)[found], side="right") - 1
-            out += self._char.score_many(docs, cols[found], n)
-        get = self._word_vocab.get
-        wdocs: list[int] = []
-        wcols: list[int] = []
-        for i, f in enumerate(folded):
-            for j in map(get, word_grams(f)):
-                if j is not None:
-                    wdocs.append(i)
-                    wcols.append(j)
-        if wcols:
-            out += self._word.score_many(np.asarray(wdocs, dtype=np.int64),
-                                         np.asarray(wcols, dtype=np.int64), n)
+            doc = np.concatenate(docs) if len(docs) > 1 else docs[0]
+            out += self._char.score_many(doc[found], cols[found], n)
+        wdocs, wcols = self._words.occurrences(folded)
+        if wcols.size:
+            out += self._word.score_many(wdocs, wcols, n)
         return out
 
     def predict_proba_folded_many(self, folded: Sequence[str]) -> list[dict[str, float]]:

@@ -58,14 +58,29 @@ def model_weight_for(text_length: int, reference_length: float | None,
     return base * float(reference_length) / float(text_length)
 
 
-def _validated(probs: dict[str, float]) -> dict[str, float]:
-    out = {lab: float(probs.get(lab, 0.0)) for lab in LABELS}
-    if any(v < 0 or v != v for v in out.values()):
-        raise ValueError(f"probabilities must be non-negative numbers: {probs!r}")
-    total = sum(out.values())
+def _normalized(probs: dict[str, float]) -> list[float]:
+    """``probs`` in ``LABELS`` order (a missing label is 0), divided by their sum.
+    Raises ``ValueError`` for a negative or NaN value or a zero sum."""
+    vals = [float(probs.get(lab, 0.0)) for lab in LABELS]
+    for v in vals:
+        if v < 0 or v != v:
+            raise ValueError(f"probabilities must be non-negative numbers: {probs!r}")
+    total = sum(vals)
     if total <= 0:
         raise ValueError(f"probabilities sum to zero: {probs!r}")
-    return {k: v / total for k, v in out.items()}
+    return [v / total for v in vals]
+
+
+def _validated(probs: dict[str, float]) -> dict[str, float]:
+    return dict(zip(LABELS, _normalized(probs), strict=True))
+
+
+def _argmax(values: list[float]) -> str:
+    """The label of the largest value (the first in ``LABELS`` order on ties)."""
+    return LABELS[max(range(len(LABELS)), key=values.__getitem__)]
+
+
+_ILLEGAL = LABELS.index("illegal")
 
 
 def combine(rule_result: ScoreResult, model_probs: dict[str, float] | None,
@@ -84,21 +99,23 @@ def combine(rule_result: ScoreResult, model_probs: dict[str, float] | None,
         return rule_result
     if not 0.0 <= model_weight <= 1.0:
         raise ValueError(f"model_weight must be within 0..1, got {model_weight}")
-    pr = _validated(rule_result.probabilities)
-    pm = _validated(model_probs)
-    blend = {k: (1.0 - model_weight) * pr[k] + model_weight * pm[k] for k in LABELS}
+    pr = _normalized(rule_result.probabilities)
+    pm = _normalized(model_probs)
+    rule_weight = 1.0 - model_weight
+    blend = [rule_weight * r + model_weight * m for r, m in zip(pr, pm, strict=True)]
     kept = None
     if rule_result.label == "awareness":
         kept = "awareness"
     elif rule_result.label == "illegal" and rule_result.risk_score >= STRONG_RULE_SCORE:
         kept = "illegal"
     if kept is not None:
-        top = max(v for k, v in blend.items() if k != kept)
-        blend[kept] = max(blend[kept], top + 0.01)
-        total = sum(blend.values())
-        blend = {k: v / total for k, v in blend.items()}
-    label = max(LABELS, key=lambda k: blend[k])
-    score = rule_result.risk_score + SCORE_SHIFT * (blend["illegal"] - pr["illegal"])
+        ki = LABELS.index(kept)
+        top = max(v for i, v in enumerate(blend) if i != ki)
+        blend[ki] = max(blend[ki], top + 0.01)
+        total = sum(blend)
+        blend = [v / total for v in blend]
+    label = _argmax(blend)
+    score = rule_result.risk_score + SCORE_SHIFT * (blend[_ILLEGAL] - pr[_ILLEGAL])
     if label == "illegal":
         score = max(score, ILLEGAL_MIN)
     elif label == "awareness":
@@ -106,11 +123,11 @@ def combine(rule_result: ScoreResult, model_probs: dict[str, float] | None,
     else:
         score = min(score, max(ILLEGAL_MIN - 1, rule_result.risk_score))
     risk = int(round(max(0.0, min(100.0, score))))
-    probs = {k: round(v, 4) for k, v in blend.items()}
+    probs = {k: round(v, 4) for k, v in zip(LABELS, blend, strict=True)}
     probs[label] = round(probs[label] + 1.0 - sum(probs.values()), 4)
-    parts: dict[str, Any] = dict(rule_result.parts)
-    parts.update({"rule_label": rule_result.label, "rule_score": rule_result.risk_score,
-                  "model_label": max(LABELS, key=lambda k: pm[k]), "model_weight": model_weight})
+    parts: dict[str, Any] = {**rule_result.parts, "rule_label": rule_result.label,
+                             "rule_score": rule_result.risk_score,
+                             "model_label": _argmax(pm), "model_weight": model_weight}
     return ScoreResult(risk_score=risk, level=level_for(risk), label=label,
                        probabilities=probs, parts=parts)
 

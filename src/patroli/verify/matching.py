@@ -20,8 +20,9 @@ Decision for one mention (``match_name``):
      Sejahtera Abadi", "Wahana Karya Sakura Indonesia" for "Wahana Karya Sakura");
    * or a character-level similarity ``rapidfuzz.fuzz.ratio >= LOOKALIKE_MIN``
      (swapped/changed letters, "Samudera" for "Samudra", "Nusantara" for "Nusa",
-     "Talents" for "Talent"), scored with ``rapidfuzz.process.cdist`` against the
-     registered names whose length can reach that score (names sorted by length).
+     "Talents" for "Talent"), scored with ``rapidfuzz.process.extractOne`` (``cdist``
+     in ``match_names``) against the registered names whose length can reach that
+     score (names sorted by length).
 3. **none**: nothing close.
 
 Licence numbers (SIP3MI, "KEP-NNN/P3MI/YYYY") and permit numbers are compared exactly
@@ -62,6 +63,7 @@ _LEGAL_PREFIX = re.compile(
     r"^\s*(?:perseroan\s+terbatas|p\s*\.?\s*t\s*\.?(?=\s|$)|c\s*\.?\s*v\s*\.?(?=\s|$))\s*")
 _LEGAL_SUFFIX = re.compile(r"[\s,]*(?:\(\s*persero\s*\)|persero|tbk\.?)\s*$")
 _NON_ALNUM = re.compile(r"[^0-9a-z]+")
+_DASHES = re.compile(r"[\u2010-\u2015]")
 
 
 @lru_cache(maxsize=1)
@@ -98,9 +100,8 @@ def normalize_agency_name(name: str) -> str:
 def normalize_number(number: str) -> str:
     """Licence/permit number for exact comparison: NFKC, upper-case, no whitespace, any
     dash variant as "-". ``"kep - 214 / p3mi / 2022"`` -> ``"KEP-214/P3MI/2022"``."""
-    t = unicodedata.normalize("NFKC", number).upper()
-    t = re.sub(r"[\u2010-\u2015]", "-", t)
-    return re.sub(r"\s+", "", t)
+    t = _DASHES.sub("-", unicodedata.normalize("NFKC", number).upper())
+    return "".join(t.split())  # str.split() splits on exactly what \s matches
 
 
 def host_of(url_or_host: str) -> str:
@@ -189,7 +190,10 @@ class AgencyIndex:
 
     def host_owner(self, host: str) -> Agency | None:
         """The agency whose website or e-mail domain is ``host`` or a parent of it."""
-        h = host_of(host)
+        return self.owner_of_host(host_of(host))
+
+    def owner_of_host(self, h: str) -> Agency | None:
+        """``host_owner`` for a value already reduced by ``host_of``."""
         while h:
             a = self.by_host.get(h)
             if a is not None:
@@ -305,9 +309,10 @@ class AgencyIndex:
         hi = bisect_right(self._lens, math.ceil(len(q) * (1 + t) / (1 - t)))
         if lo >= hi:
             return None
-        scores = process.cdist([q], self._choices[lo:hi], scorer=fuzz.ratio,
-                               score_cutoff=LOOKALIKE_MIN, dtype=np.float32)[0]
-        k = int(scores.argmax())
-        if scores[k] < LOOKALIKE_MIN:
+        # the first of the best names in the slice; the score at float32 precision, as
+        # ``match_name`` has always reported it
+        best = process.extractOne(q, self._choices[lo:hi], scorer=fuzz.ratio,
+                                  score_cutoff=LOOKALIKE_MIN)
+        if best is None:
             return None
-        return self._owners[lo + k], float(scores[k]), "similar"
+        return self._owners[lo + best[2]], float(np.float32(best[1])), "similar"

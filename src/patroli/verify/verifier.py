@@ -109,6 +109,7 @@ _CHECK_ID = "Cek nama dan nomor izin di data resmi KP2MI."
 _CHECK_EN = "Check the name and licence in KP2MI's official data."
 _P3MI_PREFIXES = ("PT ", "Perseroan Terbatas ", "CV ")
 _CONTACT_KINDS = ("phone", "url", "domain", "email")
+_WATCH_ONLY_KINDS = ("telegram", "bank_account")  # watchlist kinds that are not contacts
 
 
 @lru_cache(maxsize=1)
@@ -145,6 +146,16 @@ _position_groups_cached = lru_cache(maxsize=4096)(_position_groups)
 
 _STOP = frozenset({"worker", "workers", "crew", "staff", "helper", "with", "and", "the",
                    "based", "pathway", "recognition"})
+
+
+@lru_cache(maxsize=4096)
+def _position_words_rx(position: str) -> re.Pattern[str] | None:
+    """One regex finding any distinctive word (4+ letters, not in ``_STOP``) of a
+    lower-case permit position at a word start; None when it has no such word."""
+    words = sorted({w for w in re.findall(r"[a-z]{4,}", position) if w not in _STOP})
+    if not words:
+        return None
+    return re.compile(r"(?<!\w)(?:" + "|".join(re.escape(w) for w in words) + ")")
 
 
 def _fmt(code: str, lang: int, **kw: str) -> str:
@@ -184,6 +195,8 @@ class Verifier:
         oc = _official_contacts()
         self.allow_suffixes = tuple(str(s).lower().lstrip(".") for s in
                                     oc.get("domain_suffixes") or ())
+        self._allow_suffix_set = frozenset(self.allow_suffixes)
+        self._allow_dot_suffixes = tuple("." + s for s in self.allow_suffixes)
         self.allow_hosts = {host_of(str(d)) for d in oc.get("domains") or ()}
         self.allow_phones = {str(p) for p in oc.get("phones") or ()}
         self.moratorium = {str(e.get("iso")).upper() for e in
@@ -194,6 +207,7 @@ class Verifier:
         self._wl = by_id.get("watchlist_hit")
         self.version = (f"{snapshot.version}+watch-{sum(1 for _ in self.watch)}"
                         f"-allow-{len(self.allow)}")
+        self._no_agency_summary = self._summary("no_agency", None, None, [], [], False)
 
     # ------------------------------------------------------------------ helpers
     @staticmethod
@@ -220,23 +234,27 @@ class Verifier:
             return (pa.astimezone(_WIB) if pa.tzinfo else pa).date()
         return self.today or date.today()
 
-    def _allowed(self, kind: str, value: str) -> str | None:
-        """Why ``value`` is allowlisted, or None."""
-        if (kind, self._norm_watch(kind, value)) in self.allow:
-            return "allowlist: " + self.allow[(kind, self._norm_watch(kind, value))].reason
+    def _allowed(self, kind: str, value: str, host: str | None = None) -> str | None:
+        """Why ``value`` is allowlisted, or None. host: ``host_of(value)`` when the caller
+        has it already (not used for phones)."""
+        if self.allow:
+            w = self.allow.get((kind, self._norm_watch(kind, value)))
+            if w is not None:
+                return "allowlist: " + w.reason
         if kind == "phone":
             if value in self.allow_phones:
                 return "official hotline"
             if value in self.index.by_phone:
                 return "registered agency contact"
             return None
-        host = host_of(value)
+        if host is None:
+            host = host_of(value)
         if not host:
             return None
         if kind in ("url", "domain", "email") and (
                 ("domain", host) in self.allow or host in self.allow_hosts):
             return "allowlist domain"
-        if any(host == s or host.endswith("." + s) for s in self.allow_suffixes):
+        if host in self._allow_suffix_set or host.endswith(self._allow_dot_suffixes):
             return "official government domain"
         if kind == "email" and value.lower() in self.index.by_email:
             return "registered agency contact"
@@ -278,8 +296,8 @@ class Verifier:
         p = position.lower()
         if _position_groups_cached(p) & text_groups():
             return True
-        words = {w for w in re.findall(r"[a-z]{4,}", p) if w not in _STOP}
-        return any(re.search(r"(?<!\w)" + re.escape(w), text) for w in words)
+        rx = _position_words_rx(p)
+        return rx is not None and rx.search(text) is not None
 
     # ------------------------------------------------------------------ verify
     def verify(self, post: Post, norm: Normalized, entities: Iterable[Entity]
@@ -292,28 +310,38 @@ class Verifier:
         """
         ents = list(entities)
         day = self._day(post)
-        text = norm.text
-        # destination countries named in the post (not the country code inside a cited
-        # permit number such as "SIP-2026/MY/0612", which the place finder may read)
-        number_spans = [e.span for e in ents if e.kind in ("permit_number", "licence_number")]
-
-        def outside(span: tuple[int, int]) -> bool:
-            return not any(s <= span[0] and span[1] <= t for s, t in number_spans)
-
-        countries = {e.value for e in ents
-                     if e.kind == "country" and e.value != "ID" and outside(e.span)}
-        countries |= {e.data.get("country") for e in ents
-                      if e.kind == "city" and e.data.get("country") not in (None, "ID")
-                      and outside(e.span)}
+        # one pass: the entities each check needs (most posts have none of them)
+        names: list[Entity] = []
+        lic_ents: list[Entity] = []
+        permit_ents: list[Entity] = []
+        contact_ents: list[Entity] = []
+        places: list[Entity] = []
+        watch_only = False
+        for e in ents:
+            kind = e.kind
+            if kind == "agency_name":
+                if e.value.startswith(_P3MI_PREFIXES):
+                    names.append(e)
+            elif kind == "licence_number":
+                lic_ents.append(e)
+            elif kind == "permit_number":
+                permit_ents.append(e)
+            elif kind in _CONTACT_KINDS:
+                contact_ents.append(e)
+            elif kind == "country" or kind == "city":
+                places.append(e)
+            elif kind in _WATCH_ONLY_KINDS:
+                watch_only = True
+        if not (names or lic_ents or permit_ents or contact_ents) and not (
+                self.watch and (watch_only or (post.author and post.platform))):
+            return [], self._nothing_to_check(day)
         problems: list[tuple[str, dict[str, str], list[tuple[int, int]]]] = []
         mentions: list[dict[str, Any]] = []
         claimed: list[Agency] = []
         claimed_spans: dict[str, list[tuple[int, int]]] = {}
         lookalike_of: dict[str, Any] | None = None
         seen_names: set[str] = set()
-        for e in ents:
-            if e.kind != "agency_name" or not e.value.startswith(_P3MI_PREFIXES):
-                continue
+        for e in names:
             m = self.index.match_name(e.value)
             mentions.append({"name": e.value, "span": list(e.span), "match": m.kind,
                              "registered": m.agency.name if m.agency else None,
@@ -336,16 +364,18 @@ class Verifier:
         named_any = bool(mentions)
         licences: list[dict[str, Any]] = []
         lic_owners: list[tuple[Entity, Agency | None]] = []
-        for e in ents:
-            if e.kind == "licence_number":
-                owner = self.index.licence_owner(e.value)
-                lic_owners.append((e, owner))
-                licences.append({"number": e.value, "span": list(e.span),
-                                 "owner": owner.name if owner else None,
-                                 "owner_id": owner.agency_id if owner else None})
-        permit_ents = [e for e in ents if e.kind == "permit_number"]
-        holders = [self.index.by_id.get(p.agency_id) if p else None for p in
-                   (self.permits.get(normalize_number(e.value)) for e in permit_ents)]
+        for e in lic_ents:
+            owner = self.index.licence_owner(e.value)
+            lic_owners.append((e, owner))
+            licences.append({"number": e.value, "span": list(e.span),
+                             "owner": owner.name if owner else None,
+                             "owner_id": owner.agency_id if owner else None})
+        # cited permits: (entity, normalised number, registry record or None)
+        cited: list[tuple[Entity, str, Permit | None]] = []
+        for e in permit_ents:
+            number = normalize_number(e.value)
+            cited.append((e, number, self.permits.get(number)))
+        holders = [self.index.by_id.get(p.agency_id) if p else None for _, _, p in cited]
         holder_ids = {h.agency_id for h in holders if h is not None}
         if not claimed and lookalike_of is None:
             # No registered name. Without any name, the agency a cited licence, else a
@@ -404,108 +434,50 @@ class Verifier:
                                  spans))
         permits: list[dict[str, Any]] = []
         clears: set[str] = set()
-        domestic_groups = _positions()[2]
-        memo: list[set[str]] = []
-
-        def text_groups() -> set[str]:
-            if not memo:
-                memo.append(_position_groups(text))
-            return memo[0]
-
         permit_problems: list[tuple[str, dict[str, str], list[tuple[int, int]]]] = []
-        for e in permit_ents:
-            p = self.permits.get(normalize_number(e.value))
-            rec: dict[str, Any] = {"number": e.value, "span": list(e.span), "exists": p is not None}
-            if p is None:
-                # The number itself names the destination (SIP-YYYY/CC/NNNN): a number for
-                # another country than the ad's is a contradiction whatever the registry.
-                cc = _PERMIT_CC.search(normalize_number(e.value))
-                code = cc.group(1) if cc else None
-                rec.update({"ok": False, "destination": code,
-                            "destination_matches": (code in countries) if code and countries
-                            else None})
-                permits.append(rec)
-                permit_problems.append(("permit_unknown", {"number": e.value}, [e.span]))
-                if rec["destination_matches"] is False:
-                    permit_problems.append(("permit_other_country", {
-                        "number": e.value, "dest": code or "",
-                        "countries": ", ".join(sorted(c for c in countries if c))}, [e.span]))
-                continue
-            holder = self.index.by_id.get(p.agency_id)
-            belongs = p.agency_id in claimed_ids if claimed_ids else None
-            dest_ok = (p.destination.upper() in countries) if countries else None
-            valid = p.valid_on(day)
-            plausible = self._position_plausible(p.position, text, text_groups)
-            rec.update({
-                "agency_id": p.agency_id, "holder": holder.name if holder else None,
-                "belongs_to_agency": belongs, "destination": p.destination,
-                "destination_name": p.destination_name, "destination_matches": dest_ok,
-                "post_countries": sorted(c for c in countries if c),
-                "position": p.position, "position_plausible": plausible,
-                "employer": p.employer,
-                "valid_until": p.valid_until.isoformat() if p.valid_until else None,
-                "valid_on_date": valid,
-            })
-            if belongs is False:
-                permit_problems.append(("permit_other_agency", {
-                    "number": e.value, "owner": holder.name if holder else p.agency_id},
-                    [e.span]))
-            if dest_ok is False:
-                permit_problems.append(("permit_other_country", {
-                    "number": e.value, "dest": p.destination_name or p.destination,
-                    "countries": ", ".join(sorted(c for c in countries if c))}, [e.span]))
-            if not valid:
-                if p.issued_on is not None and p.issued_on > day:
-                    permit_problems.append(("permit_not_yet_valid", {"number": e.value}, [e.span]))
-                else:
-                    permit_problems.append(("permit_expired", {
-                        "number": e.value,
-                        "until": p.valid_until.isoformat() if p.valid_until else ""}, [e.span]))
-            holder_ok = holder is not None and holder.in_good_standing(day)
-            rec["ok"] = bool(belongs is not False and dest_ok is not False and valid
-                             and holder_ok)
-            permits.append(rec)
-            if (rec["ok"] and p.destination.upper() in self.moratorium and plausible
-                    and not (_position_groups_cached((p.position or "").lower())
-                             & domestic_groups)):
-                clears.add("moratorium_destination")
+        if cited:
+            permits, permit_problems, clears = self._check_permits(
+                cited, ents, places, claimed_ids, day, norm.text)
         # A permit number the registry does not know is a red flag when the post imitates
         # a registered agency; for a registered agency (or none) it is reported, not
         # flagged: registry exports lag behind the permits issued since (check SISKOP2MI).
-        (problems if described else unknown).extend(
-            pp for pp in permit_problems if pp[0] != "permit_unknown")
-        (problems if lookalike_of is not None else unknown).extend(
-            pp for pp in permit_problems if pp[0] == "permit_unknown")
+        if permit_problems:
+            (problems if described else unknown).extend(
+                pp for pp in permit_problems if pp[0] != "permit_unknown")
+            (problems if lookalike_of is not None else unknown).extend(
+                pp for pp in permit_problems if pp[0] == "permit_unknown")
         if described:
             problems.extend(pp for pp in unknown if pp[0] != "permit_unknown")
             unknown = [pp for pp in unknown if pp[0] == "permit_unknown"]
         # contacts that belong to registered agencies; allowlisted values
         contacts: list[dict[str, Any]] = []
         allowlisted: list[dict[str, Any]] = []
-        for e in ents:
-            if e.kind not in _CONTACT_KINDS:
-                continue
-            if e.kind == "phone":
-                owner = self.index.by_phone.get(e.value)
-            elif e.kind == "email":
-                owner = self.index.by_email.get(e.value.lower()) or self.index.host_owner(e.value)
+        for e in contact_ents:
+            kind, value = e.kind, e.value
+            host = None
+            if kind == "phone":
+                owner = self.index.by_phone.get(value)
             else:
-                owner = self.index.host_owner(e.value)
+                host = host_of(value)
+                owner = self.index.by_email.get(value.lower()) if kind == "email" else None
+                if owner is None:
+                    owner = self.index.owner_of_host(host)
             if owner is not None:
                 same = owner.agency_id in claimed_ids if claimed_ids else None
-                contacts.append({"kind": e.kind, "value": e.value, "span": list(e.span),
+                contacts.append({"kind": kind, "value": value, "span": list(e.span),
                                  "agency_id": owner.agency_id, "agency": owner.name,
                                  "same_agency": same})
                 if same is False:
-                    problems.append(("contact_other_agency", {"number": e.value,
+                    problems.append(("contact_other_agency", {"number": value,
                                                               "owner": owner.name}, [e.span]))
-            why = self._allowed(e.kind, e.value)
+            why = self._allowed(kind, value, host)
             if why is not None:
-                allowlisted.append({"kind": e.kind, "value": e.value, "span": list(e.span),
+                allowlisted.append({"kind": kind, "value": value, "span": list(e.span),
                                     "why": why})
-        allowed_values = {(a["kind"], a["value"]) for a in allowlisted}
-        watch_hits = [h for h in self._watch_hits(post, ents)
-                      if (h["kind"], h["value"]) not in allowed_values]
+        watch_hits = self._watch_hits(post, ents)
+        if watch_hits and allowlisted:
+            allowed_values = {(a["kind"], a["value"]) for a in allowlisted}
+            watch_hits = [h for h in watch_hits if (h["kind"], h["value"]) not in allowed_values]
         # status
         codes = [c for c, _, _ in problems]
         status_set = {REASONS[c][1] for c in codes}
@@ -559,7 +531,119 @@ class Verifier:
             findings.append(self._watch_finding(watch_hits))
         return findings, verification
 
+    def _check_permits(self, cited: list[tuple[Entity, str, Permit | None]],
+                       ents: list[Entity], places: list[Entity], claimed_ids: set[str],
+                       day: date, text: str
+                       ) -> tuple[list[dict[str, Any]],
+                                  list[tuple[str, dict[str, str], list[tuple[int, int]]]],
+                                  set[str]]:
+        """The ``permits`` records, the permit problems and the rule findings the permits
+        clear, for cited permits (entity, normalised number, registry record or None)."""
+        permits: list[dict[str, Any]] = []
+        clears: set[str] = set()
+        domestic_groups = _positions()[2]
+        memo: list[set[str]] = []
+
+        def text_groups() -> set[str]:
+            if not memo:
+                memo.append(_position_groups(text))
+            return memo[0]
+
+        # destination countries named in the post (not the country code inside a cited
+        # permit number such as "SIP-2026/MY/0612", which the place finder may read)
+        number_spans = [e.span for e in ents if e.kind in ("permit_number", "licence_number")]
+
+        def outside(span: tuple[int, int]) -> bool:
+            return not any(s <= span[0] and span[1] <= t for s, t in number_spans)
+
+        countries = {e.value for e in places
+                     if e.kind == "country" and e.value != "ID" and outside(e.span)}
+        countries |= {e.data.get("country") for e in places
+                      if e.kind == "city" and e.data.get("country") not in (None, "ID")
+                      and outside(e.span)}
+        permit_problems: list[tuple[str, dict[str, str], list[tuple[int, int]]]] = []
+        for e, number, p in cited:
+            rec: dict[str, Any] = {"number": e.value, "span": list(e.span), "exists": p is not None}
+            if p is None:
+                # The number itself names the destination (SIP-YYYY/CC/NNNN): a number for
+                # another country than the ad's is a contradiction whatever the registry.
+                cc = _PERMIT_CC.search(number)
+                code = cc.group(1) if cc else None
+                rec.update({"ok": False, "destination": code,
+                            "destination_matches": (code in countries) if code and countries
+                            else None})
+                permits.append(rec)
+                permit_problems.append(("permit_unknown", {"number": e.value}, [e.span]))
+                if rec["destination_matches"] is False:
+                    permit_problems.append(("permit_other_country", {
+                        "number": e.value, "dest": code or "",
+                        "countries": ", ".join(sorted(c for c in countries if c))}, [e.span]))
+                continue
+            holder = self.index.by_id.get(p.agency_id)
+            belongs = p.agency_id in claimed_ids if claimed_ids else None
+            dest_ok = (p.destination.upper() in countries) if countries else None
+            valid = p.valid_on(day)
+            plausible = self._position_plausible(p.position, text, text_groups)
+            rec.update({
+                "agency_id": p.agency_id, "holder": holder.name if holder else None,
+                "belongs_to_agency": belongs, "destination": p.destination,
+                "destination_name": p.destination_name, "destination_matches": dest_ok,
+                "post_countries": sorted(c for c in countries if c),
+                "position": p.position, "position_plausible": plausible,
+                "employer": p.employer,
+                "valid_until": p.valid_until.isoformat() if p.valid_until else None,
+                "valid_on_date": valid,
+            })
+            if belongs is False:
+                permit_problems.append(("permit_other_agency", {
+                    "number": e.value, "owner": holder.name if holder else p.agency_id},
+                    [e.span]))
+            if dest_ok is False:
+                permit_problems.append(("permit_other_country", {
+                    "number": e.value, "dest": p.destination_name or p.destination,
+                    "countries": ", ".join(sorted(c for c in countries if c))}, [e.span]))
+            if not valid:
+                if p.issued_on is not None and p.issued_on > day:
+                    permit_problems.append(("permit_not_yet_valid", {"number": e.value}, [e.span]))
+                else:
+                    permit_problems.append(("permit_expired", {
+                        "number": e.value,
+                        "until": p.valid_until.isoformat() if p.valid_until else ""}, [e.span]))
+            holder_ok = holder is not None and holder.in_good_standing(day)
+            rec["ok"] = bool(belongs is not False and dest_ok is not False and valid
+                             and holder_ok)
+            permits.append(rec)
+            if (rec["ok"] and p.destination.upper() in self.moratorium and plausible
+                    and not (_position_groups_cached((p.position or "").lower())
+                             & domestic_groups)):
+                clears.add("moratorium_destination")
+        return permits, permit_problems, clears
+
     # ------------------------------------------------------------------ output
+    def _nothing_to_check(self, day: date) -> dict[str, Any]:
+        """``verify``'s dict for a post that names no company and cites no licence,
+        permit or contact (nor anything watchlisted): status ``no_agency``."""
+        summary_id, summary_en = self._no_agency_summary
+        return {
+            "status": "no_agency",
+            "registry_version": self.version,
+            "checked_on": day.isoformat(),
+            "agency": None,
+            "lookalike_of": None,
+            "mentions": [],
+            "licences": [],
+            "permits": [],
+            "permits_ok": False,
+            "contacts": [],
+            "watchlist": [],
+            "allowlisted": [],
+            "reasons": [],
+            "unknown": [],
+            "clears": [],
+            "summary_id": summary_id,
+            "summary_en": summary_en,
+        }
+
     def _uac_finding(self, problems: list[tuple[str, dict[str, str], list[tuple[int, int]]]]
                      ) -> Finding:
         ids: list[str] = []
