@@ -96,6 +96,29 @@ def test_killed_scan_resumes_without_duplicates(tmp_path: Path, db_url: str) -> 
     store.close()
 
 
+def test_new_model_reassesses_stored_posts(tmp_path: Path) -> None:
+    """A rerun skips posts assessed by the same rule set and model; after a model change
+    (here: rules alone, then the bundled model) every post gets a new assessment of the
+    new model version beside the old one, and a further rerun skips them again."""
+    from sqlalchemy import text
+
+    src = write_jsonl(tmp_path / "posts.jsonl", many_posts(12))
+    store = Store(f"sqlite:///{tmp_path / 'p.db'}")
+    first = scan([src], store=store, batch_size=5, classifier=None)
+    assert first.posts_new == 12
+    again = scan([src], store=store, batch_size=5, classifier=None)
+    assert again.posts_already_stored == 12 and count_rows(store, "assessments") == 12
+    modelled = scan([src], store=store, batch_size=5)
+    assert modelled.posts_new == 0 and modelled.posts_already_stored == 0
+    assert count_rows(store, "posts") == 12 and count_rows(store, "assessments") == 24
+    with store.engine.connect() as conn:
+        versions = conn.execute(text(
+            "SELECT model_version, COUNT(*) FROM assessments GROUP BY model_version")).all()
+    assert sorted((bool(v), n) for v, n in versions) == [(False, 12), (True, 12)]
+    assert scan([src], store=store, batch_size=5).posts_already_stored == 12
+    store.close()
+
+
 def test_cli_scan_reports(tmp_path: Path) -> None:
     rows = many_posts(6) + [{"id": "X1", "platform": "web",
                              "text": "<script>alert(1)</script> Loker Malaysia gaji RM 3.500, "

@@ -4,8 +4,10 @@
 each post with ``patroli.analysis.analyze``, and writes the results to the store in
 batches (one transaction per batch). A killed scan keeps every committed batch; running
 the same command again re-reads the input, recognises the posts already assessed with
-the same rule-set version (``Store.known_keys``) and writes only the rest, so a rerun
-finishes the job without duplicates.
+the same rule-set and model versions (``Store.known_keys``) and writes only the rest, so
+a rerun finishes the job without duplicates; after a new rule set or a new model
+(``patroli train``) the same scan stores a new assessment of every post beside the old
+one (assessments are unique per post, rule-set version and model version).
 
 Memory stays flat in input size: only counters, the top-N riskiest posts and the
 current batch are held; report writers (``patroli.report``) stream to their files.
@@ -201,7 +203,8 @@ def scan(
                         sink.write(post, assessment)
                 counts["posts_read"] += len(batch)
                 if store is not None:
-                    known = store.known_keys(post.source, (p.key for p in batch), rules.version)
+                    known = store.known_keys(post.source, (p.key for p in batch), rules.version,
+                                             analysed[0][1].model_version)
                     fresh = [(p, a) for p, a in analysed if p.key not in known]
                     new = store.save_batch(run_id, fresh) if fresh else 0
                     counts["posts_new"] += new

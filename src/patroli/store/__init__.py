@@ -8,7 +8,7 @@ automatically when a ``Store`` opens).
 Writes are idempotent and batched: ``save_batch`` writes a whole batch in one transaction
 (a killed scan keeps every batch it committed) and upserts, so running the same scan again
 never duplicates a post, an assessment or an entity. ``known_keys`` tells a rerun which
-posts are already assessed by the current rule set (resume).
+posts are already assessed by the current rule set and model (resume).
 
 All datetimes are timezone-aware UTC, in and out. Reads return plain dicts.
 
@@ -71,6 +71,7 @@ from patroli.store.values import normalize_value, query_values, stored_value
 from patroli.types import Assessment, Post
 
 __all__ = [
+    "ANY_MODEL",
     "DEFAULT_URL",
     "ENV_VAR",
     "RUN_STATUSES",
@@ -89,6 +90,8 @@ DEFAULT_URL = "sqlite:///patroli.db"
 ENV_VAR = "PATROLI_DATABASE_URL"
 #: Final statuses accepted by ``Store.finish_run`` ("running" is the status while a scan runs).
 RUN_STATUSES: tuple[str, ...] = ("completed", "failed", "interrupted")
+#: ``Store.known_keys(..., model_version=ANY_MODEL)``: assessments of any model version.
+ANY_MODEL: object = object()
 #: Length of the ``excerpt`` of a post's text in read results, in characters.
 EXCERPT_CHARS = 280
 
@@ -558,9 +561,12 @@ class Store:
                 conn.execute(insert(_entities).returning(_entities.c.id), e_rows).close()
         return len(post_ids) - len(before)
 
-    def known_keys(self, source: str, keys: Iterable[str], rule_set_version: str) -> set[str]:
+    def known_keys(self, source: str, keys: Iterable[str], rule_set_version: str,
+                   model_version: str | None | object = ANY_MODEL) -> set[str]:
         """The ``keys`` of ``source`` already stored WITH an assessment of
-        ``rule_set_version`` (any model version): a rerun skips them (resume)."""
+        ``rule_set_version`` and ``model_version`` (a version string, None for a
+        rules-only assessment, or ``ANY_MODEL``, the default: any model version): a
+        rerun skips them (resume); after a new rule set or model they are assessed anew."""
         wanted: dict[str, list[str]] = {}
         for k in keys:
             wanted.setdefault(clean_text(k), []).append(k)
@@ -580,6 +586,8 @@ class Store:
                     )
                     .distinct()
                 )
+                if model_version is not ANY_MODEL:  # stored as "" without a model
+                    q = q.where(_assessments.c.model_version == (model_version or ""))
                 for r in conn.execute(q):
                     found.update(wanted.get(r.key, ()))
         return found
