@@ -167,8 +167,12 @@ def analyze_batch(posts: Sequence[Post], *, rules: RuleSet | None = None,
         folded.append(norm.text)  # keep the folded text only: the offset maps go at once
     if clf is None:
         return assessments
+    from patroli.model.combine import combine_assessment, model_weight_for
+
     probs = clf.predict_proba_folded_many(folded)
-    return [_with_model(a, pr, len(p.text), clf)
+    version, reference = clf.version, clf.reference_length
+    return [combine_assessment(a, pr, version,
+                               model_weight=model_weight_for(len(p.text), reference))
             for p, a, pr in zip(posts, assessments, probs, strict=True)]
 
 
