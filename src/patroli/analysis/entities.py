@@ -154,7 +154,7 @@ def extract_entities(text: str, norm: Normalized | None = None) -> list[Entity]:
         norm = normalize(text)
     low = text.lower()
     ents: list[Entity] = []
-    emails = find_emails(text)
+    emails = find_emails(text, low)
     email_spans = [e.span for e in emails]
     for em in emails:
         data = {"obfuscated": True} if em.obfuscated else {}

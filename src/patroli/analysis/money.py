@@ -272,10 +272,12 @@ def find_money(norm: Normalized) -> list[MoneyMatch]:
     out: list[MoneyMatch] = []
     pre_t, suf_t = currency_table()
     for m in _money_re().finditer(t):
-        m1, m2, n2, p2, suf = m.group("m1", "m2", "n2", "p2", "suf")
+        n1, m1, p2, n2, m2, suf = m.group("n1", "m1", "p2", "n2", "m2", "suf")
         if n2 is None and p2:
             continue
         pm0 = _currency_prefix(t, m.start())
+        if pm0 is None and m1 is None and m2 is None and suf is None and "." not in n1:
+            continue  # no currency, no multiplier, not a grouped rupiah figure (below)
         pre = pm0.group() if pm0 else None
         m_start = pm0.start() if pm0 else m.start()
         cur = None
@@ -288,7 +290,7 @@ def find_money(norm: Normalized) -> list[MoneyMatch]:
         if cur is None:
             if mult_word is None:
                 # "Gaji: 15.000.000": a grouped rupiah figure right after a wage/fee word
-                if not (_BARE_IDR_RE.fullmatch(m.group("n1")) and _CONTEXT_RE.search(
+                if not (_BARE_IDR_RE.fullmatch(n1) and _CONTEXT_RE.search(
                         t, max(0, m.start() - 12), m.start())):
                     continue
             elif mult_word == "m":
@@ -303,7 +305,7 @@ def find_money(norm: Normalized) -> list[MoneyMatch]:
         if _BELOW_RE.search(t, max(0, m_start - 14), m_start):
             continue
         try:
-            v1 = parse_number(m.group("n1"))
+            v1 = parse_number(n1)
             v2 = parse_number(n2) if n2 else None
         except ValueError:
             continue

@@ -43,8 +43,19 @@ class PhoneMatch:
 # letters or digits outside them.
 _GROUP = r"(?:[0-9oil]*[0-9][0-9oil]*|o{2,}|o(?=[ .\-\u00a0]{1,3}[0-9o]))"
 _SEP = r"(?:[ .\-\u00a0]{1,3}|\)\s?|\s?\(|\s?\)\s?)"
+# A candidate: (?<![a-z0-9+])(?:\+\s?|\(\s?(?=[0-9+]))?{_GROUP}(?:{_SEP}{_GROUP})*(?![a-z0-9])
+# It is written with its first character taken out in front, the look-behind after it,
+# and then one branch per kind of first character (the branches exclude each other; each
+# keeps the order in which the plain form tries its alternatives and lengths): the
+# pattern then starts with a character class, and ``re`` skips ahead to the characters
+# that can start a candidate instead of trying the look-behind at every character.
 _CANDIDATE_RE = re.compile(
-    rf"(?<![a-z0-9+])(?:\+\s?|\(\s?(?=[0-9+]))?{_GROUP}(?:{_SEP}{_GROUP})*(?![a-z0-9])"
+    r"[+(0-9oil](?<![a-z0-9+].)"
+    rf"(?:(?<=\+)\s?{_GROUP}|(?<=\()\s?(?=[0-9+]){_GROUP}"
+    r"|(?<=[0-9])[0-9oil]*"  # a digit: the first group alternative, the rest of it
+    r"|(?<=o)(?:[0-9oil]*[0-9][0-9oil]*|o+|(?=[ .\-\u00a0]{1,3}[0-9o]))"  # "o": all three
+    r"|(?<=[il])[0-9oil]*[0-9][0-9oil]*)"  # "i", "l": the first alternative
+    rf"(?:{_SEP}{_GROUP})*(?![a-z0-9])"
 )
 _DIGIT_WORDS = {
     "nol": "0", "kosong": "0", "zero": "0", "satu": "1", "one": "1", "dua": "2",

@@ -69,8 +69,10 @@ def _iso_country_names() -> list[tuple[str, str]]:
 
 
 @lru_cache(maxsize=1)
-def _lexicon() -> tuple[re.Pattern[str], dict[str, tuple[str, str, str]], re.Pattern[str] | None,
-                        dict[str, str]]:
+def _lexicon() -> tuple[tuple[re.Pattern[str], re.Pattern[str]], dict[str, tuple[str, str, str]],
+                        re.Pattern[str] | None, dict[str, str]]:
+    """((name-at-start regex, name-after-boundary regex), name table, capitals-only
+    abbreviation regex, abbreviation -> ISO code); see ``find_places``."""
     data = yaml.safe_load((LEXICONS / "places.yaml").read_text(encoding="utf-8"))
     table: dict[str, tuple[str, str, str]] = {}
     for code, spec in (data.get("countries") or {}).items():
@@ -88,7 +90,14 @@ def _lexicon() -> tuple[re.Pattern[str], dict[str, tuple[str, str, str]], re.Pat
     for region in data.get("regions") or []:
         table[_key(region)] = ("region", region, "")
     names = set(table) | set(cities)
-    pattern = re.compile(rf"(?<![a-z0-9])(?:{_trie_regex(sorted(names))})(?![a-z0-9])")
+    name_re = rf"(?:{_trie_regex(sorted(names))})(?![a-z0-9])"
+    # Every name ends with a letter or digit (checked below), so a name never starts
+    # right where the previous one ends: the character before a name can be consumed
+    # with it instead of being tested by a look-behind. The pattern then starts with a
+    # character class, which ``re`` skips ahead to (no attempt inside words).
+    if not all(n[-1:].isascii() and n[-1:].isalnum() for n in names):
+        raise ValueError("places.yaml: every name must end with a letter or digit")
+    patterns = (re.compile(rf"(?P<name>{name_re})"), re.compile(rf"[^a-z0-9](?P<name>{name_re})"))
     merged = dict(table)
     for k, v in cities.items():
         merged["city:" + k] = v
@@ -102,7 +111,7 @@ def _lexicon() -> tuple[re.Pattern[str], dict[str, tuple[str, str, str]], re.Pat
     case_re = (re.compile("(?:" + "|".join(
         re.escape(a[0]) + rf"(?<![A-Za-z0-9]{re.escape(a[0])})" + re.escape(a[1:])
         for a in case_map) + r")(?![A-Za-z0-9])") if case_map else None)
-    return pattern, merged, case_re, case_map
+    return patterns, merged, case_re, case_map
 
 
 def _trie_regex(words: list[str]) -> str:
@@ -157,12 +166,17 @@ def find_places(norm: Normalized) -> list[PlaceMatch]:
 
     A city that is also a country name ("Singapore") yields both a city and a country.
     """
-    pattern, _, case_re, case_map = _lexicon()
+    (at_start, after_boundary), _, case_re, case_map = _lexicon()
+    t = norm.text
     out: list[PlaceMatch] = []
-    for m in pattern.finditer(norm.text):
-        entries = _entries(m.group())
+    # The names with "no letter or digit before": one at offset 0, then each one after a
+    # character other than a-z0-9 (the same matches as a look-behind scan).
+    first = at_start.match(t)
+    names = after_boundary.finditer(t, first.end() if first else 0)
+    for m in (first, *names) if first else names:
+        entries = _entries(m.group("name"))
         if entries:
-            span = norm.span(m.start(), m.end())
+            span = norm.span(*m.span("name"))
             out.extend(PlaceMatch(kind, value, country, span) for kind, value, country in entries)
     if case_re is not None:
         n = len(out)

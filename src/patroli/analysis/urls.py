@@ -257,19 +257,25 @@ def find_urls(text: str, skip: list[tuple[int, int]] | None = None,
 
 
 _AT = r"(?:@|\s?[\[\(\{]\s?(?:at|@)\s?[\]\)\}]\s?|\s(?:at|et)\s)"
-# An obfuscated "@" (two patterns, each starting with a character class, so that ``re``
-# skips ahead with its fast first-character scan; the second spells out the case-folded
-# letters: "a", "e" and "t" match only themselves and their capitals under IGNORECASE).
+# An obfuscated "@" (two patterns that ``re`` finds with its fast first-character scan).
+# The second, " at " / " et " in any case, is searched in the lower-cased text: the only
+# characters that lower to "a", "e", "t" or whitespace are "aAeEtT" and whitespace
+# themselves (one character each), so the lower-cased text has "\s[ae]t\s" exactly
+# when the text has "\s[aAeE][tT]\s"; written from its "t", the pattern starts with a
+# literal.
 _AT_HINT_RES = (re.compile(r"[\[\(\{]\s?(?:at|@)\s?[\]\)\}]", re.IGNORECASE),
-                re.compile(r"\s[aAeE][tT]\s"))
+                re.compile(r"t(?<=\s[ae]t)\s"))
 
 
-def _has_obfuscated_at(text: str) -> bool:
-    """Whether ``text`` has an "@" written as "(at)", "[@]", " at " or " et " (any case)."""
+def _has_obfuscated_at(text: str, lowered: str | None = None) -> bool:
+    """Whether ``text`` has an "@" written as "(at)", "[@]", " at " or " et " (any case).
+
+    lowered: ``text.lower()`` when the caller has it.
+    """
     bracket_at, spaced_at = _AT_HINT_RES
     if ("(" in text or "[" in text or "{" in text) and bracket_at.search(text):
         return True
-    return spaced_at.search(text) is not None
+    return spaced_at.search(text.lower() if lowered is None else lowered) is not None
 _EMAIL_RE = re.compile(
     rf"(?<![A-Za-z0-9._%+\-])(?P<local>[A-Za-z0-9][A-Za-z0-9._%+\-]*)(?P<at>{_AT})"
     rf"(?P<domain>{_LABEL}(?:{_DOT}{_LABEL})+)",
@@ -277,13 +283,14 @@ _EMAIL_RE = re.compile(
 )
 
 
-def find_emails(text: str) -> list[EmailMatch]:
+def find_emails(text: str, lowered: str | None = None) -> list[EmailMatch]:
     """E-mail addresses (lower-cased), with ``(at)``, ``[at]``, `` at ``, ``(dot)`` folded.
 
     Obfuscated forms written with spaces (" at ", " dot ") need a TLD from the bundled list.
+    lowered: ``text.lower()`` when the caller has it.
     """
     out: list[EmailMatch] = []
-    if "@" not in text and not _has_obfuscated_at(text):
+    if "@" not in text and not _has_obfuscated_at(text, lowered):
         return out
     tld_set = tlds()
     for m in _EMAIL_RE.finditer(text):
