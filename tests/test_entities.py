@@ -96,9 +96,21 @@ def test_shortener_flag_and_domain() -> None:
     assert "tinyurl.com" in [e.value for e in ents if e.kind == "domain"]
 
 
+@pytest.mark.parametrize(("text", "url"), [
+    ("INFO LENGKAP HUB T.ME/LOKER_KAMBOJA SEKARANG", "https://t.me/LOKER_KAMBOJA"),
+    ("DAFTAR DI BIT.LY/KERJA-JEPANG!!!", "https://bit.ly/KERJA-JEPANG"),
+    ("FORMULIR: LOKERJEPANG.COM/DAFTAR", "https://lokerjepang.com/DAFTAR"),
+    ("KUNJUNGI LOKERJEPANG.COM", "https://lokerjepang.com"),
+])
+def test_links_written_in_capitals(text: str, url: str) -> None:
+    """All-capital posts are common: their links are links ("PT.ASIA" is not, below)."""
+    assert _values(text, "url") == [url]
+
+
 @pytest.mark.parametrize("text", [
     "PT.ASIA MANDIRI buka loker", "gaji Rp15.000.000 per bulan", "Jl.Merdeka no 5",
-    "Link pendek (bit.ly, s.id) berbahaya", "Sdn.Bhd. dan Co.Ltd",
+    "Link pendek (bit.ly, s.id) berbahaya", "Sdn.Bhd. dan Co.Ltd", "CV.MAJU.COM MEMBUKA",
+    "JL.MERDEKA.ID NO 5", "SELESAI.BERANGKAT BESOK",
 ])
 def test_not_urls(text: str) -> None:
     assert _values(text, "url") == []

@@ -3,8 +3,9 @@
 Handles defanged and obfuscated links (``hxxps``, ``bit(.)ly``, ``[.]``, ``(dot)``,
 ``[dot]``, `` titik ``, spaced ``t . me / x``, ``garing`` for "/"), a word glued before
 the scheme ("Daftar:https://..."), trailing punctuation and emoji. Bare domains (no
-scheme, no "www.") are accepted only with a TLD from ``data/lexicons/tlds.txt`` and not
-when written in capitals ("PT.ASIA"). Shorteners come from ``data/lexicons/shorteners.txt``.
+scheme, no "www.") are accepted only with a TLD from ``data/lexicons/tlds.txt``; written
+in capitals only when they look like links, not abbreviations ("T.ME/AGEN4" and
+"LOKERJEPANG.COM" yes, "PT.ASIA" no: ``_caps_link``). Shorteners come from ``data/lexicons/shorteners.txt``.
 """
 
 from __future__ import annotations
@@ -168,6 +169,27 @@ _TG_PATH_RE = re.compile(r"/(?:s/)?([A-Za-z][A-Za-z0-9_]{3,31})(?:[/?#]|$)")
 _WA_PHONE_RE = re.compile(r"(?:^/|[?&]phone=)\+?(\d{8,15})")
 
 
+#: First labels of all-capitals "hosts" that are abbreviations ("PT.ASIA", "CV.MAJU.COM",
+#: "JL.MERDEKA.NO"), never links.
+_ABBREVIATIONS = frozenset({"pt", "cv", "ud", "lpk", "tbk", "jl", "jln", "no", "kp", "rt",
+                            "rw", "kel", "kec", "kab", "prov", "dr", "ir", "h", "hj", "st"})
+#: Top-level domains that an all-capitals bare host may end with ("LOKERJEPANG.COM").
+_CAPS_TLDS = frozenset({"com", "net", "org", "id", "info", "biz", "online", "site", "xyz",
+                        "top", "my", "sg", "hk", "tw"})
+
+
+def _caps_link(host: str, labels: list[str], path: str) -> bool:
+    """True when a bare host written in capitals is still a link: a chat, shortener or
+    WhatsApp host ("T.ME/AGEN4", "BIT.LY/X"), a host with a path ("LOKER.COM/DAFTAR"),
+    or a common web TLD after a first label that is not an abbreviation ("LOKERJEPANG.COM"
+    yes; "PT.ASIA", "CV.MAJU.COM" no). All-capital posts are common on social media."""
+    if host in _TG_HOSTS or host in _WA_HOSTS or host in shorteners():
+        return True
+    if labels[0] in _ABBREVIATIONS:
+        return False
+    return bool(path) or (labels[-1] in _CAPS_TLDS and len(labels[0]) >= 4)
+
+
 def _trim_trailing(path: str) -> str:
     """Cut trailing punctuation and unbalanced closing brackets."""
     while path:
@@ -215,7 +237,8 @@ def find_urls(text: str, skip: list[tuple[int, int]] | None = None,
             if tld not in tld_set:
                 continue
             letters = [c for c in host_raw if c.isalpha()]
-            if letters and all(c.isupper() for c in letters):
+            if letters and all(c.isupper() for c in letters) and not _caps_link(
+                    host, labels, path):
                 continue  # "PT.ASIA", "CV.MAJU.COM"-style abbreviations
             if any(c.isupper() for c in labels[-1] if c.isalpha()) and \
                     any(c.isupper() for c in host_raw.split(".")[-1]) and not path:

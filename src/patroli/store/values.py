@@ -8,15 +8,12 @@ about 2,700 bytes per row, so very long values, e.g. tracking URLs, are cut at
 ("0812-0000-3185", "t.me/Loker_Taiwan", "WWW.Example.COM"): the value as given plus its
 normalised form (the ``ENTITY_KINDS`` conventions of ``patroli.types``: E.164 phones,
 "@handle" lower-cased, lower-cased hosts and e-mail addresses, upper-cased permit
-numbers and country codes).
+numbers and country codes), the same normalisation the watchlists use.
 """
 
 from __future__ import annotations
 
 import re
-from urllib.parse import urlsplit, urlunsplit
-
-import phonenumbers
 
 from patroli.store.models import clean_text
 
@@ -24,10 +21,6 @@ from patroli.store.models import clean_text
 MAX_VALUE_BYTES = 1500
 
 _WS = re.compile(r"\s+")
-_WA_LINK = re.compile(r"(?:wa\.me/|phone=)\+?(\d{6,16})", re.IGNORECASE)
-_TG_LINK = re.compile(
-    r"^(?:https?://)?(?:www\.)?(?:t\.me|telegram\.me)/(?:s/)?@?([\w]+)", re.IGNORECASE
-)
 
 
 def stored_value(value: str) -> str:
@@ -40,70 +33,32 @@ def stored_value(value: str) -> str:
     return raw[:MAX_VALUE_BYTES].decode("utf-8", errors="ignore")
 
 
-def _phone(value: str, region: str = "ID") -> str | None:
-    m = _WA_LINK.search(value)
-    text = m.group(1) if m else value
-    digits = re.sub(r"[^\d+]", "", text)
-    if not digits:
-        return None
-    if digits.startswith("00"):
-        digits = "+" + digits[2:]
-    elif m or (digits.startswith("62") and not digits.startswith("+")):
-        # a leading country code without "+" (wa.me links, "62 812...")
-        digits = "+" + digits.lstrip("+")
-    try:
-        num = phonenumbers.parse(digits, region)
-    except phonenumbers.NumberParseException:
-        return None
-    if not phonenumbers.is_possible_number(num):
-        return None
-    return phonenumbers.format_number(num, phonenumbers.PhoneNumberFormat.E164)
-
-
-def _host(value: str) -> str:
-    v = value.strip()
-    if "://" not in v:
-        v = "//" + v
-    host = (urlsplit(v).hostname or "").rstrip(".")
-    return host.removeprefix("www.")
-
-
-def _url(value: str) -> str:
-    v = value.strip()
-    if "://" not in v:
-        v = "https://" + v
-    parts = urlsplit(v)
-    netloc = parts.netloc.lower()
-    netloc = netloc.removeprefix("www.")
-    return urlunsplit((parts.scheme.lower(), netloc, parts.path, parts.query, parts.fragment))
-
-
 def normalize_value(kind: str, value: str) -> str:
     """The normalised form of a hand-typed ``value`` of entity ``kind``.
 
-    Unknown kinds and values that do not parse (e.g. a phone number too short to be
-    one) come back whitespace-stripped, unchanged otherwise. Never raises.
+    Phones, Telegram handles, domains, URLs, e-mail addresses and bank accounts go
+    through ``patroli.verify.watchlist.normalize_watch_value`` (the analysis' own
+    extraction, so a pivot finds what a scan stored); permit and licence numbers and
+    country codes are upper-cased, names whitespace-collapsed. Unknown kinds and values
+    that do not parse (e.g. a phone number too short to be one) come back
+    whitespace-stripped, unchanged otherwise. Never raises.
     """
+    from patroli.verify.model import WATCH_KINDS
+    from patroli.verify.watchlist import WatchValueError, normalize_watch_value
+
     v = value.strip()
-    if kind == "phone":
-        return _phone(v) or v
-    if kind == "telegram":
-        m = _TG_LINK.match(v)
-        handle = m.group(1) if m else v.lstrip("@")
-        return "@" + handle.lower()
-    if kind == "domain":
-        return _host(v) or v.lower()
-    if kind == "url":
-        return _url(v)
-    if kind == "email":
-        return v.lower()
+    if kind in WATCH_KINDS:
+        try:
+            return normalize_watch_value(kind, v)
+        except WatchValueError:
+            return v
     if kind in ("permit_number", "licence_number"):
         return _WS.sub(" ", v).upper()
     if kind == "country":
         return v.upper()
     if kind in ("agency_name", "city"):
         return _WS.sub(" ", v)
-    if kind in ("bank_account", "ewallet"):
+    if kind == "ewallet":
         return re.sub(r"[\s.\-]", "", v)
     return v
 
