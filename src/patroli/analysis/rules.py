@@ -40,7 +40,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import yaml
 
@@ -85,11 +85,12 @@ def _lead_words(pattern: str) -> frozenset[str] | None:
 
     Derived from the parsed regex: the leading literal run of every top-level alternative
     after a word boundary ``\\b``, cut to its first ``\\w`` run and ``_LEAD_MAX``
-    characters. Every match of such a pattern starts at the start of a ``\\w+`` token
+    characters (an optional leading item, e.g. ``\\b(?:100% )?aman``, adds the words
+    of both ways). Every match of such a pattern starts at the start of a ``\\w+`` token
     that begins with one of the words, so the engine tries the regex only there (such
-    matches are never empty). None when some alternative starts with a class, a repeat,
-    a non-word literal or a literal without ``\\b``: the rule then runs over the whole
-    text.
+    matches are never empty). None when some alternative starts with a class, a repeat
+    that may be taken, a non-word literal or a literal without ``\\b``, or when the
+    pattern has capturing groups: the rule then runs over the whole text.
     """
     try:
         import re._parser as sre_parse  # Python >= 3.11
@@ -132,12 +133,16 @@ def _lead_words(pattern: str) -> frozenset[str] | None:
                 else:
                     return None
             return chars if all(ch.isalnum() or ch == "_" for ch in chars) else None
-        if op is consts.SUBPATTERN:
-            return lead(av[-1], bounded)
+        if op is consts.SUBPATTERN and not av[1] and not av[2]:  # a group without flags
+            return lead(list(av[-1]) + items[i + 1:], bounded)
+        if op in (consts.MAX_REPEAT, consts.MIN_REPEAT) and av[0] == 0 and av[1] == 1:
+            taken = lead(list(av[2]) + items[i + 1:], bounded)
+            skipped = lead(items[i + 1:], bounded)
+            return None if taken is None or skipped is None else taken | skipped
         if op is consts.BRANCH:
             out: set[str] = set()
             for alt in av[1]:
-                got = lead(alt, bounded)
+                got = lead(list(alt) + items[i + 1:], bounded)
                 if got is None:
                     return None
                 out |= got
@@ -145,7 +150,10 @@ def _lead_words(pattern: str) -> frozenset[str] | None:
         return None
 
     try:
-        got = lead(sre_parse.parse(pattern))
+        parsed = sre_parse.parse(pattern)
+        if parsed.state.groups > 1:
+            return None  # the engine wraps led patterns in groups of its own
+        got = lead(list(parsed))
     except (re.error, ValueError, TypeError, IndexError, AttributeError):  # run the rule always
         return None
     return frozenset(got) if got else None
@@ -283,6 +291,59 @@ def _token_checks(pattern: str) -> tuple[re.Pattern[str] | None, re.Pattern[str]
         return None
 
 
+_Checks = tuple[re.Pattern[str] | None, re.Pattern[str] | None]  # see ``_token_checks``
+
+
+def _literal_starts(pattern: str) -> tuple[str, ...] | None:
+    """Strings one of which starts every match of ``pattern``, or None.
+
+    Known when every top-level alternative (of the parsed regex) starts, after
+    zero-width anchors, with a literal run (its whole run) or a set of literals (one
+    string per character); matching is case-sensitive. None otherwise (an empty match,
+    a class, a lookaround ...).
+    """
+    try:
+        import re._parser as sre_parse  # Python >= 3.11
+    except ImportError:  # pragma: no cover
+        import sre_parse  # type: ignore[no-redef]
+    c = sre_parse._constants if hasattr(sre_parse, "_constants") else sre_parse  # type: ignore[attr-defined]
+
+    def starts(items: list[Any]) -> set[str] | None:
+        for i, (op, av) in enumerate(items):
+            if op is c.AT:
+                continue
+            if op is c.LITERAL:
+                run = []
+                for op2, av2 in items[i:]:
+                    if op2 is not c.LITERAL:
+                        break
+                    run.append(chr(av2))
+                return {"".join(run)}
+            if op is c.IN and all(op2 is c.LITERAL for op2, _ in av):
+                return {chr(av2) for _, av2 in av}
+            if op is c.SUBPATTERN and not av[1] and not av[2]:
+                return starts(list(av[3]) + items[i + 1:])
+            if op is c.BRANCH:
+                out: set[str] = set()
+                for alt in av[1]:
+                    got = starts(list(alt) + items[i + 1:])
+                    if got is None:
+                        return None
+                    out |= got
+                return out
+            return None
+        return None
+
+    try:
+        parsed = sre_parse.parse(pattern)
+        if parsed.state.flags & (re.IGNORECASE | re.LOCALE):
+            return None
+        got = starts(list(parsed))
+    except (re.error, ValueError, TypeError, IndexError, AttributeError, RecursionError):
+        return None
+    return tuple(sorted(got)) if got else None
+
+
 class RuleFormatError(ValueError):
     """A rule file is malformed; the message names the file and the problem."""
 
@@ -319,6 +380,7 @@ class Rule:
     mask: re.Pattern[str] | None
     leads: frozenset[str] | None
     lead_regex: re.Pattern[str] | None
+    lead_patterns: list[tuple[str, frozenset[str]]]
     free_regex: re.Pattern[str] | None
     entity: EntityCondition | None
     places: str | None
@@ -524,6 +586,7 @@ def _parse_rule(data: Any, path: str, places: dict[str, tuple[set[str], list[str
         mask=mask,
         leads=leads,
         lead_regex=lead_regex,
+        lead_patterns=led,  # type: ignore[arg-type]
         free_regex=free_regex,
         entity=ent,
         places=place_list,
@@ -541,6 +604,24 @@ def _parse_rule(data: Any, path: str, places: dict[str, tuple[set[str], list[str
 def _host(url: str) -> str:
     u = url.split("://", 1)[-1]
     return u.split("/", 1)[0].split("?", 1)[0].split(":", 1)[0].lower().removeprefix("www.")
+
+
+class _Step(NamedTuple):
+    """How ``RuleSet.evaluate`` evaluates one rule (``RuleSet._plan``)."""
+
+    rule: Rule
+    conds: _Conditions | None  # ``_conditions``
+    free_regex: re.Pattern[str] | None  # its patterns without lead words
+    free_starts: tuple[str, ...] | None  # their ``_literal_starts``
+    mask: re.Pattern[str] | None
+    mask_index: int | None  # index of the mask's lead-word matches; None: run the mask
+    entity: EntityCondition | None
+    needs_evidence: bool  # it has patterns or an entity condition
+    match_all: bool  # ``match: all``
+
+
+# A token's probe (``RuleSet._probe_for_token``): (bound ``Pattern.match``, indices) or ().
+_Probe = tuple[Any, ...]
 
 
 class RuleSet:
@@ -562,125 +643,142 @@ class RuleSet:
         self.indicators = [r for r in rules if r.kind == "indicator"]
         self.signals = [r for r in rules if r.kind == "signal"]
         self.by_id = {r.id: r for r in rules}
-        # Lead words (see ``_lead_words``): a rule's lead-word patterns are tried only
-        # where a token begins with one of its lead words and passes the rule's token
-        # checks (``_token_checks``). ``_lead_index`` maps each lead word to the rules
-        # with it (index ``i``) and to the masks whose every pattern starts at lead words
-        # (index ``len(rules) + i``); ``_checks`` holds the token checks by index.
+        # Lead words (see ``_lead_words``): a pattern with lead words is tried only where
+        # a token begins with one of them and passes the pattern's token checks
+        # (``_token_checks``). Such patterns are grouped by index: ``i`` for the led
+        # patterns of ``rules[i]``, ``len(rules) + i`` for its masks when every mask
+        # pattern has lead words. ``_led`` holds each index's ``(pattern, token checks)``
+        # in rule-file order; ``_lead_index`` maps each lead word to the
+        # ``(index, pattern number)`` pairs with it.
         n = len(rules)
-        self._lead_index: dict[str, list[int]] = {}
-        self._checks: dict[int, tuple[re.Pattern[str] | None, re.Pattern[str] | None]] = {}
+        self._led: dict[int, list[tuple[str, _Checks | None]]] = {}
+        self._lead_index: dict[str, list[tuple[int, int]]] = {}
         mask_led: set[int] = set()
         for i, r in enumerate(rules):
-            if r.lead_regex is not None and r.leads:
-                self._index_leads(i, r.leads, r.lead_regex)
+            if r.lead_patterns:
+                self._index_leads(i, r.lead_patterns)
             masks = r.raw.get("masks") if r.mask is not None else None
             if isinstance(masks, str):
                 masks = [masks]
-            mask_leads = [_lead_words(p) for p in masks or ()]
-            if mask_leads and all(w is not None for w in mask_leads):
+            mask_parts = [(p, _lead_words(p)) for p in masks or ()]
+            if mask_parts and all(w is not None for _, w in mask_parts):
                 mask_led.add(i)
-                self._index_leads(n + i, frozenset().union(*mask_leads),  # type: ignore[arg-type]
-                                  r.mask)  # type: ignore[arg-type]
+                self._index_leads(n + i, mask_parts)  # type: ignore[arg-type]
         self._lead_lengths = sorted({len(w) for w in self._lead_index})
-        # token -> ((index, bound Pattern.match of its regex), ...) (``_rules_for_token``)
-        self._token_rules: dict[str, tuple[tuple[int, Any], ...]] = {}
-        self._n_indices = 2 * n
-        # index (see ``_lead_index``) -> bound ``Pattern.match`` of its regex
-        self._match: dict[int, Any] = {}
+        # token -> its probe (``_probe_for_token``); compiled probes by their patterns
+        # (finitely many: sets of led patterns that a token's prefixes select)
+        self._token_probes: dict[str, _Probe] = {}
+        self._probes: dict[tuple[tuple[int, tuple[int, ...]], ...], Any] = {}
+        # Evaluation plan, by rule index (None for the rules raised by the verifier,
+        # ``needs: verifier``, and for the mask indices): see ``_Step``.
+        self._plan: list[_Step | None] = [None] * (2 * n)
         for i, r in enumerate(rules):
-            if r.lead_regex is not None:
-                self._match[i] = r.lead_regex.match
-            if i in mask_led:
-                self._match[n + i] = r.mask.match  # type: ignore[union-attr]
-        # Evaluation plan: rule index -> (rule, its free regex, its mask, index of its led
-        # mask's matches or None, its entity condition, conditions (``_conditions``),
-        # whether it needs evidence (patterns or an entity condition)), for the rules
-        # not raised by the verifier (``needs: verifier``).
-        self._plan = {
-            i: (r, r.free_regex, r.mask, n + i if i in mask_led else None, r.entity,
-                _conditions(r), r.regex is not None or r.entity is not None)
-            for i, r in enumerate(rules) if r.raw.get("needs") != "verifier"
-        }
+            if r.raw.get("needs") != "verifier":
+                self._plan[i] = _Step(
+                    r, _conditions(r), r.free_regex,
+                    _literal_starts(r.free_regex.pattern) if r.free_regex else None,
+                    r.mask, n + i if i in mask_led else None, r.entity,
+                    r.regex is not None or r.entity is not None, r.match_mode == "all")
+        # The strings one of which starts every match of every free regex (None: unknown).
+        starts = [step.free_starts for step in self._plan
+                  if step is not None and step.free_regex is not None]
+        self._free_starts: tuple[str, ...] | None = (
+            None if None in starts else tuple(sorted(set().union(*starts))))
         # Rules evaluated on every post (patterns without lead words, or no evidence
         # needed), and the rules by the entity kind of their entity condition; other
-        # rules need a lead-word start to fire.
-        self._always = frozenset(i for i, (r, *_) in self._plan.items()
-                                 if r.free_regex is not None or not (r.regex or r.entity))
+        # rules need a lead-word match to fire.
+        self._always = frozenset(i for i, step in enumerate(self._plan) if step is not None
+                                 and (step.free_regex is not None or not step.needs_evidence))
         self._by_entity_kind: dict[str, frozenset[int]] = {}
-        for i, (r, *_) in self._plan.items():
-            if r.entity is not None:
-                self._by_entity_kind[r.entity.kind] = self._by_entity_kind.get(
-                    r.entity.kind, frozenset()) | {i}
+        for i, step in enumerate(self._plan):
+            if step is not None and step.entity is not None:
+                kind = step.entity.kind
+                self._by_entity_kind[kind] = self._by_entity_kind.get(kind, frozenset()) | {i}
 
-    def _index_leads(self, index: int, leads: frozenset[str], regex: re.Pattern[str]) -> None:
-        """Index ``leads`` (and the token checks of ``regex``) under ``index``."""
-        for w in leads:
-            self._lead_index.setdefault(w, []).append(index)
-        checks = _token_checks(regex.pattern)
-        if checks is not None:
-            self._checks[index] = checks
+    def _index_leads(self, index: int, parts: list[tuple[str, frozenset[str]]]) -> None:
+        """Index the led patterns ``parts`` (``(pattern, its lead words)``) under ``index``."""
+        led = self._led.setdefault(index, [])
+        for pattern, leads in parts:
+            for w in leads:
+                self._lead_index.setdefault(w, []).append((index, len(led)))
+            led.append((pattern, _token_checks(pattern)))
 
     def indicator_ids(self) -> list[str]:
         """Ids of the indicator rules (red flags), in evaluation order."""
         return [r.id for r in self.indicators]
 
-    def _rules_for_token(self, token: str) -> tuple[tuple[int, Any], ...]:
-        """``(index, bound Pattern.match)`` of the regexes (see ``_lead_index``) that may
-        match where ``token`` starts, by index.
+    def _probe_for_token(self, token: str) -> _Probe:
+        """The probe of ``token``: ``(match, indices)``, or ``()`` when no led pattern
+        (see ``_led``) may match where ``token`` starts.
 
-        Cached per token; the cache is cleared when it outgrows 200,000 tokens.
+        ``indices`` are the indices with such patterns, ascending; ``match`` is the bound
+        ``Pattern.match`` of one regex made of an optional lookahead per index, whose
+        group ``k`` (from 1) captures the match of ``indices[k-1]``'s patterns there: the
+        alternation of those that may match at this token, in their original order,
+        which matches as the index's full alternation would (the others cannot match
+        there). Cached per token; the cache is cleared when it outgrows 200,000 tokens.
         """
-        found: set[int] = set()
+        parts: set[tuple[int, int]] = set()
         head = token[:_LEAD_MAX]
         for n in self._lead_lengths:
             if n > len(head):
                 break
-            found.update(self._lead_index.get(head[:n], ()))
-        got = []
-        for i in sorted(found):
-            checks = self._checks.get(i)
+            parts.update(self._lead_index.get(head[:n], ()))
+        chosen: dict[int, list[int]] = {}
+        for index, k in sorted(parts):
+            checks = self._led[index][k][1]
             if checks is not None:
                 whole, prefix = checks
                 if not ((whole is not None and whole.fullmatch(token))
                         or (prefix is not None and prefix.match(token))):
-                    continue  # the regex cannot match where this token starts
-            got.append((i, self._match[i]))
-        probes = tuple(got)
-        if len(self._token_rules) > 200_000:  # bound the cache on endless vocabularies
-            self._token_rules.clear()
-        self._token_rules[token] = probes
-        return probes
+                    continue  # the pattern cannot match where this token starts
+            chosen.setdefault(index, []).append(k)
+        probe: _Probe = ()
+        if chosen:
+            key = tuple((index, tuple(ks)) for index, ks in chosen.items())
+            match = self._probes.get(key)
+            if match is None:
+                match = self._probes[key] = re.compile("".join(
+                    "(?:(?=(" + "|".join(f"(?:{self._led[index][k][0]})" for k in ks) + "))|)"
+                    for index, ks in key)).match
+            probe = (match, tuple(chosen))
+        if len(self._token_probes) > 200_000:  # bound the cache on endless vocabularies
+            self._token_probes.clear()
+        self._token_probes[token] = probe
+        return probe
 
     def _lead_matches(self, text: str) -> dict[int, list[tuple[int, int, str]]]:
-        """Matches of the lead-word regexes (see ``_lead_index``) in ``text``.
+        """Matches of the led patterns (see ``_led``) in ``text``.
 
         Returns index -> ``[(start, end, matched text), ...]``, for the indices with a
-        match: the matches ``re.finditer`` would give. A regex is tried only at the
-        starts of ``\\w+`` tokens that may begin one of its matches (``_rules_for_token``),
-        leftmost first, skipping starts inside its last match; ``Pattern.match`` there
-        sees the text before the token, so ``\\b`` holds. Such matches are never empty
-        (they begin with a lead word).
+        match: the matches ``re.finditer`` would give for the alternation of the index's
+        led patterns. They are tried at the starts of the ``\\w+`` tokens where they
+        may match, with one ``Pattern.match`` per token (``_probe_for_token``), leftmost
+        first; a match starting inside the index's last match is dropped. The probe sees
+        the text before the token, so ``\\b`` holds. Such matches are never empty (they
+        begin with a lead word).
         """
         found: dict[int, list[tuple[int, int, str]]] = {}
-        ends = [0] * self._n_indices  # end of each index's last match
-        cache = self._token_rules
+        cache = self._token_probes
         for token in (_ASCII_TOKEN if text.isascii() else _TOKEN).finditer(text):
-            candidates = cache.get(token[0])
-            if candidates is None:
-                candidates = self._rules_for_token(token[0])
-            if candidates:
-                start = token.start()
-                for i, match in candidates:
-                    if start < ends[i]:
-                        continue  # inside its last match
-                    m = match(text, start)
-                    if m is not None:
-                        end = ends[i] = m.end()
-                        if i in found:
-                            found[i].append((start, end, m[0]))
-                        else:
-                            found[i] = [(start, end, m[0])]
+            word = token[0]
+            probe = cache.get(word)
+            if probe is None:
+                probe = self._probe_for_token(word)
+            if not probe:
+                continue
+            match, indices = probe
+            start = token.start()
+            m = match(text, start)
+            if not m.lastindex:
+                continue  # no index matches here
+            for index, (_, end) in zip(indices, m.regs[1:]):
+                if end >= 0:
+                    hits = found.get(index)
+                    if hits is None:
+                        found[index] = [(start, end, text[start:end])]
+                    elif start >= hits[-1][1]:
+                        hits.append((start, end, text[start:end]))
         return found
 
     # ------------------------------------------------------------------ loading
@@ -844,33 +942,39 @@ class RuleSet:
         text = norm.text
         offsets = norm.offsets
         found = self._lead_matches(text)
-        fired: dict[str, None] = {}  # ordered set of fired rule ids
-        cues: dict[str, int] = {}
-        groups: dict[str, float] = {}
-        findings: list[Finding] = []
-        suppressible: list[str] = []
         by_kind: dict[str, list[Entity]] = {}
         for e in entities:
             if e.kind in by_kind:
                 by_kind[e.kind].append(e)
             else:
                 by_kind[e.kind] = [e]
-
         # The rules with some evidence (a lead-word match, a free pattern, an entity of
         # their kind) or needing none, in rule order; the others cannot fire.
-        candidates = self._always.union(found)
+        candidates = set(found)
+        candidates |= self._always
         for kind in by_kind:
-            candidates |= self._by_entity_kind.get(kind, frozenset())
+            if kind in self._by_entity_kind:
+                candidates |= self._by_entity_kind[kind]
+
+        # False when no free regex can match (none of their first strings occurs)
+        free_possible = self._free_starts is None or any(s in text for s in self._free_starts)
+        fired: dict[str, None] = {}  # ordered set of fired rule ids
+        cues: dict[str, int] = {}
+        groups: dict[str, float] = {}
+        findings: list[Finding] = []
+        suppressible: list[str] = []
         plan = self._plan
         for index in sorted(candidates):
-            if index not in plan:
+            step = plan[index]
+            if step is None:
                 continue  # a mask's matches, or a rule raised by the verifier
-            rule, free_regex, mask, mask_index, cond, conds, needs_evidence = plan[index]
+            (rule, conds, free_regex, free_starts, mask, mask_index, cond, needs_evidence,
+             match_all) = step
             if conds is not None and not _conditions_hold(conds, fired, groups):
                 continue
-            hits = found.get(index, [])
-            if free_regex is not None:
-                hits = _with_free_matches(hits, free_regex, text)
+            hits = found.get(index)  # None when there are none
+            if free_regex is not None and free_possible:
+                hits = _with_free_matches(hits or [], free_regex, free_starts, text)
             kind_ents = by_kind.get(cond.kind) if cond is not None else None
             if needs_evidence and not hits and not kind_ents:
                 continue
@@ -878,14 +982,13 @@ class RuleSet:
                 if mask_index is None:
                     masks = [m.span() for m in mask.finditer(text)]
                 else:
-                    masks = found.get(mask_index, [])
+                    masks = found.get(mask_index)
                 if masks:
                     hits = _unmasked(hits, masks)
-            ent_spans: list[tuple[int, int]] = []
-            if kind_ents:
-                ent_spans = [e.span for e in kind_ents if self._entity_ok(cond, e)]  # type: ignore[arg-type]
+            ent_spans = ([e.span for e in kind_ents if self._entity_ok(cond, e)]  # type: ignore[arg-type]
+                         if kind_ents else ())
             if needs_evidence:
-                if rule.match_mode == "all":
+                if match_all:
                     ok = (rule.regex is None or bool(hits)) and (cond is None or bool(ent_spans))
                 else:
                     ok = bool(hits) or bool(ent_spans)
@@ -893,7 +996,10 @@ class RuleSet:
                     continue
             fired[rule.id] = None
             if rule.kind == "signal":
-                n = max(1, len({h[2].strip() for h in hits}) + len(ent_spans))
+                n = len(ent_spans)  # distinct hits: matched texts and entities
+                if hits:
+                    n += 1 if len(hits) == 1 else len({h[2].strip() for h in hits})
+                n = n or 1
                 cues[rule.id] = n
                 if rule.group:
                     groups[rule.group] = groups.get(rule.group, 0.0) + rule.weight * min(
@@ -902,12 +1008,15 @@ class RuleSet:
             if rule.scope == "offer":
                 suppressible.append(rule.id)
             # hits are never empty, so Normalized.span(s, e) is (offsets[s], offsets[e-1]+1)
-            spans = [(offsets[s], offsets[e - 1] + 1) for s, e, _ in hits]
-            spans += [tuple(s) for s in ent_spans]
+            spans = [(offsets[s], offsets[e - 1] + 1) for s, e, _ in hits] if hits else []
+            if ent_spans:
+                spans += [tuple(s) for s in ent_spans]
+            if len(spans) > 1:
+                spans = sorted(set(spans))[:20]
             findings.append(Finding(
                 indicator=rule.id,
                 weight=rule.weight,
-                spans=sorted(set(spans))[:20],
+                spans=spans,
                 explanation_id=rule.explanation_id,
                 explanation_en=rule.explanation_en,
                 category=rule.category,
@@ -932,6 +1041,8 @@ class RuleSet:
             "fired": list(fired),
         }
         return findings, signals
+
+
 
 
 _Conditions = tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...], tuple[str, ...],
@@ -976,10 +1087,21 @@ def _conditions_hold(conds: _Conditions, fired: dict[str, None],
 
 
 def _with_free_matches(hits: list[tuple[int, int, str]], free_regex: re.Pattern[str],
-                       text: str) -> list[tuple[int, int, str]]:
+                       starts: tuple[str, ...] | None, text: str
+                       ) -> list[tuple[int, int, str]]:
     """Lead-word matches merged with the (non-empty) matches of the rule's other
-    patterns, leftmost-longest first, dropping overlaps (as one finditer)."""
-    if free_regex.search(text) is None:  # the common case, one cheap call
+    patterns, leftmost-longest first, dropping overlaps (as one finditer).
+
+    starts: strings one of which starts every match of ``free_regex``
+    (``_literal_starts``), or None when unknown.
+    """
+    if starts is not None:
+        for start in starts:
+            if start in text:
+                break
+        else:
+            return hits  # the common case: no match can start anywhere
+    if free_regex.search(text) is None:
         return hits
     free = [(m.start(), m.end(), m[0]) for m in free_regex.finditer(text)
             if m.end() > m.start()]
