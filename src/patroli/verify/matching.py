@@ -284,9 +284,6 @@ class AgencyIndex:
                 return NameMatch("lookalike", found[0], n, found[1], "", found[2])
         return NameMatch("none", None, n)
 
-    def _lookalike(self, q: str) -> tuple[Agency, float, str] | None:
-        return self._word_lookalike(q) or self._similar(q)
-
     def _word_lookalike(self, q: str) -> tuple[Agency, float, str] | None:
         toks = q.split()
         if len(toks) >= 2:
