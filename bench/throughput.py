@@ -51,18 +51,20 @@ def throughput(rows: list[dict], n: int, rounds: int = 5) -> dict[str, list[floa
 
     rules: ``analyze(post, classifier=None)``, rules and scoring alone, one post a call;
     full: ``analyze_batch`` in batches of 500 as ``scan`` runs it: rules, the registry
-    check (bundled demo registry) and the model combined with them.
+    check (bundled demo registry) and the model combined with them, after
+    ``scan.prepare_analysis`` (which loads them and settles the heap, as ``scan`` does).
     The posts are split into ``rounds`` rounds; each round runs both ways, alternating,
     so that a slow spell of a shared machine hits both alike. Returns the per-round rates.
     """
-    from patroli.analysis import analyze, analyze_batch, default_ruleset
+    from patroli.analysis import analyze, analyze_batch
+    from patroli.scan import prepare_analysis
     from patroli.types import Post
-    from patroli.verify.verifier import build_verifier
 
-    rules = default_ruleset()
-    verifier = build_verifier(None, rules=rules)
+    # loaded as ``scan`` loads them (bundled rules, demo registry, active model), the
+    # heap settled as ``scan`` settles it (``prepare_analysis``)
+    rules, verifier, clf = prepare_analysis(None)
     posts = [Post(key=f"B{i}", text=rows[i % len(rows)]["text"]) for i in range(n)]
-    analyze_batch(posts[:10], rules=rules, verifier=verifier)  # warm caches, load the model
+    analyze_batch(posts[:10], rules=rules, verifier=verifier, classifier=clf)  # warm caches
     out: dict[str, list[float]] = {"rules": [], "full": []}
     size = max(1, n // rounds)
     for r in range(rounds):
@@ -73,7 +75,7 @@ def throughput(rows: list[dict], n: int, rounds: int = 5) -> dict[str, list[floa
         out["rules"].append(len(part) / (time.perf_counter() - t0))
         t0 = time.perf_counter()
         for i in range(0, len(part), 500):
-            analyze_batch(part[i:i + 500], rules=rules, verifier=verifier)
+            analyze_batch(part[i:i + 500], rules=rules, verifier=verifier, classifier=clf)
         out["full"].append(len(part) / (time.perf_counter() - t0))
     return out
 

@@ -241,3 +241,19 @@ def test_real_news_is_never_high(tmp_path: Path) -> None:
     assert summary.posts_read == 5
     assert summary.by_level["high"] == 0
     assert set(summary.by_label) <= {"awareness", "other"}
+
+
+def test_prepare_analysis_loads_and_settles_the_heap() -> None:
+    import gc
+
+    from patroli.analysis.rules import default_ruleset
+    from patroli.model.registry import load_default_classifier
+    from patroli.scan import prepare_analysis
+    from patroli.verify.verifier import Verifier
+
+    rules, verifier, clf = prepare_analysis(None)
+    assert rules is default_ruleset()
+    assert isinstance(verifier, Verifier)
+    assert clf is load_default_classifier()
+    assert gc.get_freeze_count() > 0  # the loaded state is out of the collector's reach
+    assert prepare_analysis(None, rules, None, None)[1:] == (None, None)
