@@ -257,3 +257,31 @@ def test_prepare_analysis_loads_and_settles_the_heap() -> None:
     assert clf is load_default_classifier()
     assert gc.get_freeze_count() > 0  # the loaded state is out of the collector's reach
     assert prepare_analysis(None, rules, None, None)[1:] == (None, None)
+
+
+def test_registry_change_reverifies_stored_posts(tmp_path: Path) -> None:
+    """A rerun skips posts verified against the same registry; after a watch-list change
+    (a new ``Verifier.version``) every post is re-verified and its assessment replaced
+    (no duplicate), the new hit shows, and a further rerun skips them again."""
+    from sqlalchemy import text
+
+    from patroli.store.registry import add_watch
+    from patroli.verify.watchlist import WatchEntry
+
+    src = write_jsonl(tmp_path / "posts.jsonl", many_posts(12))
+    store = Store(f"sqlite:///{tmp_path / 'p.db'}")
+    assert scan([src], store=store, batch_size=5).posts_new == 12
+    assert scan([src], store=store, batch_size=5).posts_already_stored == 12
+    add_watch(store, WatchEntry("phone", "0812-0000-3185", reason="kasus 12/2026",
+                                added_by="analis"))
+    again = scan([src], store=store, batch_size=5)
+    assert again.posts_new == 0 and again.posts_already_stored == 0
+    assert count_rows(store, "assessments") == 12
+    with store.engine.connect() as conn:
+        rows = conn.execute(text("SELECT registry_version, findings FROM assessments")).all()
+    assert len({r.registry_version for r in rows}) == 1
+    assert "watch-1" in rows[0].registry_version
+    hits = sum("watchlist_hit" in str(r.findings) for r in rows)
+    assert hits == 6  # the six ads carry the watched number, the six news items do not
+    assert scan([src], store=store, batch_size=5).posts_already_stored == 12
+    store.close()

@@ -4,10 +4,13 @@
 each post with ``patroli.analysis.analyze``, and writes the results to the store in
 batches (one transaction per batch). A killed scan keeps every committed batch; running
 the same command again re-reads the input, recognises the posts already assessed with
-the same rule-set and model versions (``Store.known_keys``) and writes only the rest, so
-a rerun finishes the job without duplicates; after a new rule set or a new model
-(``patroli train``) the same scan stores a new assessment of every post beside the old
-one (assessments are unique per post, rule-set version and model version).
+the same rule-set and model versions, verified against the same registry
+(``Store.known_keys``) and writes only the rest, so a rerun finishes the job without
+duplicates; after a new rule set or a new model (``patroli train``) the same scan stores
+a new assessment of every post beside the old one (assessments are unique per post,
+rule-set version and model version); after a new registry snapshot (``patroli registry
+import``) or a watch/allow-list change it re-verifies every post and replaces its
+assessment.
 
 Memory stays flat in input size: only counters, the top-N riskiest posts and the
 current batch are held; report writers (``patroli.report``) stream to their files.
@@ -27,6 +30,7 @@ from typing import Any, Protocol
 from patroli.analysis import DEFAULT_CLASSIFIER, analyze_batch
 from patroli.analysis.rules import RuleSet, default_ruleset
 from patroli.sources import RecordError, SourceOptions, read_posts
+from patroli.store import registry_version_of
 from patroli.types import Assessment, Post
 
 #: posts per database transaction
@@ -237,8 +241,9 @@ def scan(
                         sink.write(post, assessment)
                 counts["posts_read"] += len(batch)
                 if store is not None:
+                    first = analysed[0][1]
                     known = store.known_keys(post.source, (p.key for p in batch), rules.version,
-                                             analysed[0][1].model_version)
+                                             first.model_version, registry_version_of(first))
                     fresh = [(p, a) for p, a in analysed if p.key not in known]
                     new = store.save_batch(run_id, fresh) if fresh else 0
                     counts["posts_new"] += new

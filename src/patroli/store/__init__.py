@@ -72,6 +72,7 @@ from patroli.types import Assessment, Post
 
 __all__ = [
     "ANY_MODEL",
+    "ANY_REGISTRY",
     "DEFAULT_URL",
     "ENV_VAR",
     "RUN_STATUSES",
@@ -92,8 +93,18 @@ ENV_VAR = "PATROLI_DATABASE_URL"
 RUN_STATUSES: tuple[str, ...] = ("completed", "failed", "interrupted")
 #: ``Store.known_keys(..., model_version=ANY_MODEL)``: assessments of any model version.
 ANY_MODEL: object = object()
+#: ``Store.known_keys(..., registry_version=ANY_REGISTRY)``: verified against any registry.
+ANY_REGISTRY: object = object()
 #: Length of the ``excerpt`` of a post's text in read results, in characters.
 EXCERPT_CHARS = 280
+
+
+
+def registry_version_of(assessment: Assessment) -> str:
+    """The registry version an assessment was verified against
+    (``verification["registry_version"]``, ``Verifier.version``), ``""`` without one."""
+    return str((assessment.verification or {}).get("registry_version") or "")
+
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 # PostgreSQL advisory lock key held while migrating ("patroli" in ASCII, as an int).
@@ -503,6 +514,7 @@ class Store:
                         "signals": dict(a.signals or {}),
                         "rule_set_version": a.rule_set_version,
                         "model_version": a.model_version or "",
+                        "registry_version": registry_version_of(a),
                         "analyzed_at": a.analyzed_at,
                     }
                 )
@@ -524,6 +536,7 @@ class Store:
                         "findings",
                         "verification",
                         "signals",
+                        "registry_version",
                         "analyzed_at",
                     )
                 },
@@ -562,11 +575,15 @@ class Store:
         return len(post_ids) - len(before)
 
     def known_keys(self, source: str, keys: Iterable[str], rule_set_version: str,
-                   model_version: str | None | object = ANY_MODEL) -> set[str]:
+                   model_version: str | None | object = ANY_MODEL,
+                   registry_version: str | None | object = ANY_REGISTRY) -> set[str]:
         """The ``keys`` of ``source`` already stored WITH an assessment of
         ``rule_set_version`` and ``model_version`` (a version string, None for a
-        rules-only assessment, or ``ANY_MODEL``, the default: any model version): a
-        rerun skips them (resume); after a new rule set or model they are assessed anew."""
+        rules-only assessment, or ``ANY_MODEL``, the default: any model version) that was
+        verified against ``registry_version`` (``Verifier.version``, None for no registry
+        check, or ``ANY_REGISTRY``, the default: any): a rerun skips them (resume); after
+        a new rule set, model, registry snapshot or watch/allow list they are assessed
+        anew."""
         wanted: dict[str, list[str]] = {}
         for k in keys:
             wanted.setdefault(clean_text(k), []).append(k)
@@ -588,6 +605,8 @@ class Store:
                 )
                 if model_version is not ANY_MODEL:  # stored as "" without a model
                     q = q.where(_assessments.c.model_version == (model_version or ""))
+                if registry_version is not ANY_REGISTRY:  # "" without a registry check
+                    q = q.where(_assessments.c.registry_version == (registry_version or ""))
                 for r in conn.execute(q):
                     found.update(wanted.get(r.key, ()))
         return found

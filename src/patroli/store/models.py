@@ -160,6 +160,8 @@ class AssessmentRow(Base):
     """The analysis of a post by one rule-set version and model version.
 
     ``model_version`` is ``''`` when there is no model (NULL would break the unique key).
+    ``registry_version`` is the registry (and watch/allow lists) it was verified against;
+    a re-verification against a newer one replaces the row (same unique key).
     ``run_id`` is the scan run that last wrote this assessment.
     """
 
@@ -185,6 +187,8 @@ class AssessmentRow(Base):
     signals: Mapped[dict[str, Any]] = mapped_column(JSONDoc, nullable=True)
     rule_set_version: Mapped[str] = mapped_column(String(64))
     model_version: Mapped[str] = mapped_column(String(64), default="")
+    #: ``Verifier.version`` the post was checked against ("" without a registry check)
+    registry_version: Mapped[str] = mapped_column(String(128), default="", server_default="")
     analyzed_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
