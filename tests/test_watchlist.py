@@ -253,7 +253,15 @@ def test_cli_watchlist(tmp_path: Path) -> None:
     assert r.exit_code == 2 and "--by" in r.output
     r = run("import", str(default_allowlist_path()), "--allow", "--by", "ani", "--source",
             "bundled")
-    assert r.exit_code == 0 and "10" in r.output
+    assert r.exit_code == 0 and "10 permintaan" in r.output  # requests, not entries yet
+    r = run("list", "--allow", "--json")
+    assert json.loads(r.output) == []
+    from patroli.store import Store
+    from patroli.store.registry import import_watchlist
+
+    store = Store(db)  # what the approvals would add
+    import_watchlist(store, default_allowlist_path(), "allow", added_by="ani", source="bundled")
+    store.close()
     r = run("import", str(tmp_path / "missing.csv"), "--by", "ani")
     assert r.exit_code == 2
     r = run("list", "--json")
@@ -306,3 +314,44 @@ def test_cli_allowlist_needs_a_second_person(tmp_path: Path) -> None:
     r = run("takedown", "second-approve", aid, "--by", "sari")
     assert r.exit_code == 0, r.output
     assert "+6281200003185" in run("watchlist", "list", "--allow").output
+
+
+def test_cli_bulk_allowlist_import_waits_for_a_second_person(tmp_path: Path) -> None:
+    """`watchlist import --allow` files one request per good row (bad rows listed with
+    their row number); nothing is allow-listed until another supervisor approves."""
+    from patroli.cli import app
+    from patroli.store import Store
+    from patroli.store.users import add_user
+    from patroli.web.security import PasswordService
+
+    db = str(tmp_path / "b.db")
+    store = Store(db)
+    pw = PasswordService(fast=True).hash("kata-sandi-panjang")
+    add_user(store, "sari", pw, "supervisor", actor="test")
+    add_user(store, "ani", pw, "supervisor", actor="test")
+    store.close()
+    src = tmp_path / "allow.csv"
+    src.write_text("kind,value,reason,source\n"
+                   "phone,0812-0000-3185,kantor agensi terdaftar,BP3MI\n"
+                   "domain,lintas-samudra.co.id,situs agensi,\n"
+                   "phone,12,nomor rusak,\n"
+                   "domain,contoh.id,,\n", encoding="utf-8")
+    runner = CliRunner()
+
+    def run(*args: str) -> object:
+        return runner.invoke(app, [*args, "--db", db], env={"COLUMNS": "200"})
+
+    r = run("watchlist", "import", str(src), "--allow", "--by", "ani")
+    assert r.exit_code == 0, r.output
+    assert "2 permintaan" in r.output and "2 baris dilewati" in r.output
+    assert "allow.csv:4:" in r.output and "allow.csv:5:" in r.output
+    ids = r.output.split("approval ids: ")[1].split(")")[0].split(", ")
+    assert len(ids) == 2
+    assert json.loads(run("watchlist", "list", "--allow", "--json").output) == []
+    assert run("takedown", "second-approve", ids[0], "--by", "ani").exit_code != 0
+    for aid in ids:
+        r = run("takedown", "second-approve", aid, "--by", "sari")
+        assert r.exit_code == 0, r.output
+    values = {e["value"] for e in json.loads(run("watchlist", "list", "--allow",
+                                                  "--json").output)}
+    assert values == {"+6281200003185", "lintas-samudra.co.id"}

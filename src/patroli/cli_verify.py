@@ -381,25 +381,44 @@ def watchlist_import(
     allow: AllowOption = False,
     db: DbOption = None,
 ) -> None:
-    """Impor daftar / import a list; bad rows are listed with their row number."""
+    """Impor daftar / import a list; bad rows are listed with their row number. With
+    --allow every row becomes an allow-listing request that waits for a second person
+    (``patroli takedown second-approve ID --by OTHER``), as ``watchlist add --allow``."""
+    from patroli.cases.takedown import TakedownError, request_allowlist_many
     from patroli.store.registry import import_watchlist
     from patroli.verify.registry import RegistryFormatError
-    from patroli.verify.watchlist import WatchValueError
+    from patroli.verify.watchlist import WatchValueError, read_watchlist
 
     if not by.strip():
         _fail("--by wajib diisi / --by is required")
     store = _open_store(db)
+    errors: list = []
+    ids: list[int] = []
     try:
-        n, errors = import_watchlist(store, file, _list_name(allow), added_by=by,
-                                     source=source)
-    except (RegistryFormatError, WatchValueError) as exc:
+        if allow:
+            entries = read_watchlist(file, "allow", added_by=by, source=source,
+                                     on_error=errors.append)
+            ids = request_allowlist_many(
+                store, [(e.kind, e.value, e.reason, e.source) for e in entries],
+                requested_by=by)
+            n = len(ids)
+        else:
+            n, errors = import_watchlist(store, file, "watch", added_by=by, source=source)
+    except (RegistryFormatError, WatchValueError, TakedownError) as exc:
         _fail(str(exc))
     finally:
         store.close()
     for e in errors:
         err_console.print(Text(str(e), style="red"), soft_wrap=True)
-    console.print(Text(f"{n} entri diimpor / entries imported into {_list_name(allow)}; "
-                       f"{len(errors)} baris dilewati / bad rows skipped."))
+    if allow:
+        shown = ", ".join(map(str, ids[:20])) + (" ..." if len(ids) > 20 else "")
+        console.print(Text(
+            f"{n} permintaan daftar izin menunggu persetujuan orang kedua / allowlist "
+            f"requests await a second person (approval ids: {shown or '-'}); "
+            f"{len(errors)} baris dilewati / bad rows skipped."))
+    else:
+        console.print(Text(f"{n} entri diimpor / entries imported into watch; "
+                           f"{len(errors)} baris dilewati / bad rows skipped."))
     if n == 0 and errors:
         raise typer.Exit(1)
 

@@ -75,6 +75,7 @@ __all__ = [
     "reject",
     "render_request",
     "request_allowlist",
+    "request_allowlist_many",
     "request_items",
     "unusual_dismissals",
     "verify_request",
@@ -601,21 +602,38 @@ def request_allowlist(store: Store, kind: str, value: str, *, reason: str, reque
     allow-listed until a second person ``approve``s. Returns the approval id. Raises
     WatchValueError (``patroli.store.registry``) for a value that does not normalise,
     TakedownError for an empty reason or requester. Audited ``approval.request``."""
+    return request_allowlist_many(store, [(kind, value, reason, source)],
+                                  requested_by=requested_by)[0]
+
+
+def request_allowlist_many(store: Store, entries: Sequence[tuple[str, str, str, str]], *,
+                           requested_by: str) -> list[int]:
+    """``request_allowlist`` for many ``(kind, value, reason, source)`` entries in ONE
+    transaction (a bulk ``patroli watchlist import --allow``): every entry, or none, gets
+    its pending approval. Returns the approval ids in order. Raises as
+    ``request_allowlist`` (nothing is stored then)."""
     from patroli.store.registry import normalize_watch_value
 
-    if not reason.strip() or not requested_by.strip():
+    if not requested_by.strip():
         raise TakedownError("allow-listing needs a reason and the requesting user")
-    norm = normalize_watch_value(kind, value)
+    rows = []
+    for kind, value, reason, source in entries:
+        if not reason.strip():
+            raise TakedownError(f"allow-listing needs a reason ({kind} {value})")
+        rows.append((kind, normalize_watch_value(kind, value), reason.strip(),
+                     (source or "").strip()))
+    ids: list[int] = []
     with store._write() as conn:
-        aid = int(conn.execute(insert(approvals).values(
-            kind="allowlist", ref=f"{kind}:{norm}",
-            payload={"kind": kind, "value": norm, "reason": reason.strip(),
-                     "source": source.strip()},
-            requested_by=requested_by.strip(), requested_at=datetime.now(UTC),
-            status="pending", note="")).inserted_primary_key[0])
-        append_entry(conn, requested_by.strip(), "approval.request", f"approval:{aid}",
-                     {"kind": "allowlist", "ref": f"{kind}:{norm}"})
-    return aid
+        for kind, norm, reason, source in rows:
+            aid = int(conn.execute(insert(approvals).values(
+                kind="allowlist", ref=f"{kind}:{norm}",
+                payload={"kind": kind, "value": norm, "reason": reason, "source": source},
+                requested_by=requested_by.strip(), requested_at=datetime.now(UTC),
+                status="pending", note="")).inserted_primary_key[0])
+            append_entry(conn, requested_by.strip(), "approval.request", f"approval:{aid}",
+                         {"kind": "allowlist", "ref": f"{kind}:{norm}"})
+            ids.append(aid)
+    return ids
 
 
 def _sync_dismissals(conn: Any) -> None:

@@ -450,7 +450,10 @@ def import_watchlist(store: Store, path: str | Path, list_name: str = "watch",
     in one transaction. Returns (entries added or updated, bad rows as
     ``RegistryRowError``). ``source`` is used for rows without their own.
     Raises ``RegistryFormatError`` for an unreadable file, ``WatchValueError`` for an
-    unknown list or an allowlist import without ``added_by``."""
+    unknown list or an allowlist import without ``added_by``.
+    This writes the entries directly; ``patroli watchlist import --allow`` does not call
+    it for the allowlist but files one request per row for a second person
+    (``patroli.cases.takedown.request_allowlist_many``)."""
     errors: list[RegistryRowError] = []
     entries = read_watchlist(path, list_name, added_by=added_by, source=source,
                              on_error=errors.append)
