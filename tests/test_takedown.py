@@ -232,7 +232,7 @@ def test_outcome_checks_with_fake_fetcher(store: Store) -> None:
     assert res["https://tiktok.com/@x/video/1"]["outcome"] == "still_up"
     assert res["https://tiktok.com/@x/video/1"]["status"] == "sent"
     fetcher.pages["https://tiktok.com/@x/video/1"] = FetchOutcome(200, "<p>Loker baru</p>")
-    fetcher.pages["https://loker-luar.example/daftar"] = RuntimeError("cannot resolve host x")
+    fetcher.pages["https://loker-luar.example/daftar"] = FetchOutcome(404, "")
     res = {r["url"]: r for r in verify_request(store, rid, fetcher)}
     assert res["https://tiktok.com/@x/video/1"]["outcome"] == "changed"
     assert res["https://loker-luar.example/daftar"]["outcome"] == "removed"
@@ -328,3 +328,61 @@ def test_cli_monthly_and_flow(store: Store, tmp_path: Path) -> None:
     assert res.exit_code == 0 and "removed" in res.output
     assert r.invoke(report_app, ["monthly", "--month", "2026-13", "--db", url]).exit_code == 2
     assert month
+
+
+def test_dns_failure_counts_as_removed_only_when_confirmed(store: Store) -> None:
+    """A site whose host DNS says does not exist is "unresolved" until it has been so for
+    DNS_CONFIRM_HOURS; a resolver failure is an error; a platform's host never vanishes."""
+    import socket
+
+    from patroli.cases import fetch as fetch_mod
+    from patroli.cases.fetch import FetchError, HostNotFoundError
+    from patroli.cases.takedown import DNS_CONFIRM_HOURS
+
+    ids = _save(store, ROWS)
+    rid = draft_requests(store, items_from_posts(store, ids.values()), drafted_by="ana",
+                         recipient="komdigi")[0]
+    approve_request(store, rid, "sri")
+    mark_sent(store, rid, actor="sri")
+    live = FetchOutcome(200, "<p>Loker admin</p>")
+    site = "https://loker-luar.example/daftar"
+    fetcher = FakeFetcher({"https://facebook.com/p/1": HostNotFoundError("host not found"),
+                           "https://facebook.com/p/2": live,
+                           "https://tiktok.com/@x/video/1": live,
+                           site: FetchError("cannot resolve host: temporary failure")})
+
+    def check(at: datetime) -> dict[str, dict]:
+        return {r["url"]: r for r in verify_request(store, rid, fetcher, now=at)}
+
+    res = check(T0)
+    assert res[site]["outcome"] == "error"  # the resolver failed: says nothing
+    assert res["https://facebook.com/p/1"]["outcome"] == "error"  # a platform host
+    assert res["https://facebook.com/p/1"]["status"] == "sent"
+    fetcher.pages[site] = HostNotFoundError("host not found")
+    assert check(T0 + timedelta(hours=1))[site]["outcome"] == "unresolved"
+    res = check(T0 + timedelta(hours=1 + DNS_CONFIRM_HOURS / 2))
+    assert (res[site]["outcome"], res[site]["status"]) == ("unresolved", "sent")
+    fetcher.pages[site] = live  # it answered again: the count starts over
+    assert check(T0 + timedelta(hours=8))[site]["outcome"] == "still_up"
+    fetcher.pages[site] = HostNotFoundError("host not found")
+    assert check(T0 + timedelta(hours=9))[site]["outcome"] == "unresolved"
+    res = check(T0 + timedelta(hours=9 + DNS_CONFIRM_HOURS))
+    assert (res[site]["outcome"], res[site]["status"]) == ("removed", "removed")
+
+    # the fetcher tells "no such host" from a resolver failure
+    def fake_getaddrinfo(errno: int):
+        def raise_(*_a, **_k):
+            raise socket.gaierror(errno, "x")
+        return raise_
+
+    orig = socket.getaddrinfo
+    try:
+        socket.getaddrinfo = fake_getaddrinfo(socket.EAI_NONAME)
+        with pytest.raises(HostNotFoundError):
+            fetch_mod.resolve_host("gone.example", 443)
+        socket.getaddrinfo = fake_getaddrinfo(socket.EAI_AGAIN)
+        with pytest.raises(FetchError) as err:
+            fetch_mod.resolve_host("gone.example", 443)
+        assert not isinstance(err.value, HostNotFoundError)
+    finally:
+        socket.getaddrinfo = orig

@@ -42,6 +42,7 @@ __all__ = [
     "FetchError",
     "FetchResult",
     "Fetcher",
+    "HostNotFoundError",
     "UnsafeURLError",
     "check_address",
     "resolve_host",
@@ -62,6 +63,9 @@ _NAT64 = ipaddress.ip_network("64:ff9b::/96")
 _REDIRECTS = (301, 302, 303, 307, 308)
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+#: getaddrinfo errors meaning "no such host" (NXDOMAIN, or a name without addresses)
+_NO_SUCH_HOST = frozenset(e for e in (getattr(socket, "EAI_NONAME", None),
+                                      getattr(socket, "EAI_NODATA", None)) if e is not None)
 
 
 class FetchError(Exception):
@@ -72,14 +76,28 @@ class UnsafeURLError(FetchError):
     """The URL or the address it resolves to is not allowed (not public, bad scheme)."""
 
 
+class HostNotFoundError(FetchError):
+    """The host does not exist in DNS (the resolver answered: no such name, no address).
+
+    Raised instead of a plain ``FetchError`` only for ``EAI_NONAME`` / ``EAI_NODATA``; a
+    resolver that fails or times out (``EAI_AGAIN``, no network) is a plain ``FetchError``:
+    it says nothing about the site."""
+
+
 def resolve_host(host: str, port: int) -> list[str]:
     """Every address ``host`` resolves to (IPv4 and IPv6 strings, DNS order).
 
-    Raises FetchError when it does not resolve. Tests may monkeypatch this function.
+    Raises HostNotFoundError when DNS says the name does not exist, FetchError when it
+    cannot be resolved otherwise (resolver failure, timeout, bad name). Tests may
+    monkeypatch this function.
     """
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except (socket.gaierror, UnicodeError, OSError) as exc:
+    except socket.gaierror as exc:
+        if exc.errno in _NO_SUCH_HOST:
+            raise HostNotFoundError(f"host not found {host!r}: {exc}") from exc
+        raise FetchError(f"cannot resolve host {host!r}: {exc}") from exc
+    except (UnicodeError, OSError) as exc:
         raise FetchError(f"cannot resolve host {host!r}: {exc}") from exc
     out: list[str] = []
     for info in infos:

@@ -52,6 +52,7 @@ from patroli.store.takedown import (
     check_approver,
     create_request,
     get_request,
+    item_events,
     list_items,
     record_check,
 )
@@ -428,14 +429,18 @@ def check_outcome(outcome: FetchOutcome, platform: str, baseline_hash: str | Non
                   cfg: Mapping[str, Any] | None = None) -> tuple[str, str | None]:
     """Classify one re-fetch: ``(outcome, content_hash)``.
 
-    outcome: "removed" (HTTP 404 / 410 / 451, the host gone (error "dns"), or a page that
-    shows a gone pattern of the platform's recipient or the global list), "error" (no
-    answer: fetch failed otherwise, or HTTP 5xx / 429), "changed" (the content hash
-    differs from ``baseline_hash``), else "still_up". content_hash: SHA-256 hex of
-    ``page_text`` (None unless the page answered).
+    outcome: "removed" (HTTP 404 / 410 / 451, or a page that shows a gone pattern of the
+    platform's recipient or the global list), "unresolved" (error "dns": DNS says the
+    host does not exist, for a site of its own (``host_can_vanish``); ``verify_request``
+    counts it as removed once confirmed), "error" (no answer: fetch failed otherwise, a
+    platform's host not resolving (our resolver, not the platform, is wrong), or HTTP
+    5xx / 429), "changed" (the content hash differs from ``baseline_hash``), else
+    "still_up". content_hash: SHA-256 hex of ``page_text`` (None unless the page answered).
     """
     cfg = cfg or load_config()
-    if outcome.status in (404, 410, 451) or outcome.error == "dns":
+    if outcome.error == "dns":
+        return ("unresolved" if host_can_vanish(platform, cfg) else "error"), None
+    if outcome.status in (404, 410, 451):
         return "removed", None
     if outcome.status is None or outcome.error or outcome.status >= 500 or \
             outcome.status == 429:
@@ -449,6 +454,36 @@ def check_outcome(outcome: FetchOutcome, platform: str, baseline_hash: str | Non
     if baseline_hash and digest != baseline_hash:
         return "changed", digest
     return "still_up", digest
+
+
+def host_can_vanish(platform: str | None, cfg: Mapping[str, Any] | None = None) -> bool:
+    """Whether a failed DNS lookup can mean the item is gone: True for a site of its own
+    (platform "web", unknown or missing: the recruiter's domain can lapse or be blocked),
+    False for an item on a platform a recipient handles (facebook.com does not vanish)."""
+    cfg = cfg or load_config()
+    p = (platform or "").strip().lower()
+    if not p or p == "web":
+        return True
+    return not any(p in (rec.get("platforms") or []) for rec in cfg["recipients"].values())
+
+
+#: Hours a site's host must keep failing DNS ("unresolved" checks) before the item
+#: counts as removed (the ``dns_confirm_hours`` key of the recipients file overrides it):
+#: one failed lookup may be a resolver's or a registrar's hiccup.
+DNS_CONFIRM_HOURS: float = 6.0
+
+
+def _unresolved_since(store: Store, item_id: int) -> datetime | None:
+    """When the item's current run of "unresolved" checks began (None: the last check
+    was not unresolved)."""
+    since = None
+    for ev in reversed(item_events(store, item_id)):
+        if ev["action"] != "check":
+            continue
+        if (ev["details"] or {}).get("outcome") != "unresolved":
+            break
+        since = ev["at"]
+    return since
 
 
 #: Item statuses an outcome check looks at, and the status each outcome moves them to.
@@ -468,10 +503,17 @@ def verify_request(store: Store, request_id: int | None, fetcher: Fetcher, *,
 
     A live item that is gone becomes ``removed``; a removed URL that answers with content
     again becomes ``reappeared``. Items without a URL are skipped. Fetch errors are
-    recorded as "error" and change nothing. Returns dicts of item_id, url, outcome,
-    status (after the check), http_status.
+    recorded as "error" and change nothing. A site whose host DNS says does not exist is
+    "unresolved" (recorded, nothing changes) until it has been so for
+    ``DNS_CONFIRM_HOURS`` (checks at least that far apart, none in between answering),
+    then "removed". Returns dicts of item_id, url, outcome, status (after the check),
+    http_status.
     """
+    from patroli.cases.fetch import HostNotFoundError
+
     cfg = load_config()
+    confirm = timedelta(hours=float(cfg.get("dns_confirm_hours", DNS_CONFIRM_HOURS)))
+    when = now or datetime.now(UTC)
     items = list_items(store, statuses=_CHECK_MOVES, request_id=request_id)
     if request_id is not None and not items:
         get_request(store, request_id)  # raises TakedownNotFoundError when unknown
@@ -481,17 +523,21 @@ def verify_request(store: Store, request_id: int | None, fetcher: Fetcher, *,
             continue
         try:
             res = _as_outcome(fetcher.fetch(it["url"]))
+        except HostNotFoundError:  # DNS: no such host (not a resolver failure)
+            res = FetchOutcome(status=None, error="dns")
         except Exception as exc:  # noqa: BLE001 - a refused/failed fetch is an outcome
-            # part A's fetcher says "cannot resolve host" when a domain is gone
-            kind = "dns" if "cannot resolve host" in str(exc) else \
-                f"{type(exc).__name__}: {exc}"[:200]
-            res = FetchOutcome(status=None, error=kind)
+            res = FetchOutcome(status=None, error=f"{type(exc).__name__}: {exc}"[:200])
         outcome, digest = check_outcome(res, it["platform"], it["content_hash"], cfg)
+        details: dict[str, Any] = {"http_status": res.status, "error": res.error,
+                                   "final_url": res.final_url}
+        if outcome == "unresolved":
+            since = _unresolved_since(store, it["id"])
+            if since is not None and when - since >= confirm:
+                outcome = "removed"
+                details["unresolved_since"] = since.isoformat()
         new = _CHECK_MOVES[it["status"]].get(outcome)
         updated = record_check(store, it["id"], outcome, actor=actor, content_hash=digest,
-                               new_status=new, at=now,
-                               details={"http_status": res.status, "error": res.error,
-                                        "final_url": res.final_url})
+                               new_status=new, at=when, details=details)
         if new == "reappeared":
             _reopen_case(store, it["request_id"], actor, {"item_id": it["id"],
                                                           "reason": "url_back"})
