@@ -286,3 +286,65 @@ def test_permissions(client: TestClient, app: FastAPI, world: dict[str, int]) ->
                  {"kind": "nope", "value": "x"}).status_code == 400
     assert client.get("/console/cases/999999").status_code == 404
     assert client.get("/console/takedowns/999999").status_code == 404
+
+
+def test_takedown_recheck_and_reappearance_from_the_console(
+        client: TestClient, app: FastAPI, world: dict[str, int],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """After sending, "re-check URLs now" re-fetches them (gone -> removed, shown with the
+    last check); "look for reappearances" finds the same phone on a later post."""
+    _as(client, "analis")
+    r = _post(client, "/console/cases", "/console/queue",
+              {"post_id": [str(world["n1"]), str(world["n2"])]})
+    cid = _case_id(r)
+    r = _post(client, f"/console/cases/{cid}/takedown", f"/console/cases/{cid}")
+    assert r.status_code == 303
+    rids = sorted({int(x) for x in re.findall(r'href="/console/takedowns/(\d+)"',
+                                              client.get("/console/takedowns").text)})
+    page = client.get(f"/console/takedowns/{rids[0]}").text
+    assert 'id="verify-request"' not in page  # nothing sent yet: nothing to check
+    _as(client, "supervisor1")
+    for req_id in rids:
+        _post(client, f"/console/takedowns/{req_id}/approve", f"/console/takedowns/{req_id}")
+        _post(client, f"/console/takedowns/{req_id}/send", f"/console/takedowns/{req_id}")
+    _as(client, "viewer1")  # a viewer sees the page but gets no button and a 403
+    page = client.get(f"/console/takedowns/{rids[0]}").text
+    assert 'id="verify-request"' not in page
+    assert _post(client, f"/console/takedowns/{rids[0]}/verify",
+                 f"/console/takedowns/{rids[0]}").status_code == 403
+
+    _as(client, "analis")
+    monkeypatch.delitem(PAGES, "/ad1.html")  # the first ad was taken down
+    outcomes = {}
+    for req_id in rids:
+        page = client.get(f"/console/takedowns/{req_id}").text
+        assert 'id="verify-request"' in page and "—" in page
+        r = _post(client, f"/console/takedowns/{req_id}/verify", f"/console/takedowns/{req_id}")
+        assert r.status_code == 303
+        page = client.get(f"/console/takedowns/{req_id}").text
+        assert "URL diperiksa" in page
+        for url, outcome in re.findall(
+                r'<td class="small">([^<]*)</td>\s*<td>[^<]*</td>.*?data-outcome="([a-z_]+)"',
+                page, re.S):
+            outcomes[url.rsplit("/", 1)[1]] = outcome
+    assert outcomes == {"ad1.html": "removed", "ad2.html": "still_up"}, outcomes
+    page = client.get(f"/console/takedowns/{rids[0]}").text + \
+        client.get(f"/console/takedowns/{rids[-1]}").text
+    assert "sudah turun" in page and "masih tayang" in page
+
+    # the same phone shows up again on a post stored after the removal
+    store = app.state.store
+    run = store.start_run("later", {})
+    store.save_batch(run, [(Post(key="n9", text="Loker baru admin, WA 0812-3450-0077",
+                                 source="later", platform="facebook"),
+                            _assessment("n9", 80, 22))])
+    page = client.get("/console/takedowns").text
+    assert 'id="look-reappear"' in page
+    r = _post(client, "/console/takedowns/reappear", "/console/takedowns")
+    assert r.status_code == 303
+    page = client.get("/console/takedowns").text
+    assert "1 item muncul kembali" in page
+    assert 'data-status="reappeared"' in client.get(f"/console/cases/{cid}").text
+    page = client.get(f"/console/takedowns/{rids[0]}").text + \
+        client.get(f"/console/takedowns/{rids[-1]}").text
+    assert page.count('class="status item-status" data-status="reappeared"') == 1

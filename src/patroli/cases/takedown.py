@@ -61,6 +61,8 @@ if TYPE_CHECKING:
     from patroli.store import Store
 
 __all__ = [
+    "CHECKED_STATUSES",
+    "DNS_CONFIRM_HOURS",
     "EXPORT_FORMATS",
     "FetchOutcome",
     "Fetcher",
@@ -69,6 +71,7 @@ __all__ = [
     "detect_reappearance",
     "draft_requests",
     "export_request",
+    "host_can_vanish",
     "items_from_posts",
     "load_config",
     "pending_approvals",
@@ -493,6 +496,8 @@ _CHECK_MOVES: dict[str, dict[str, str]] = {
     "refused": {"removed": "removed"},
     "removed": {"still_up": "reappeared", "changed": "reappeared"},
 }
+#: Item statuses whose URL an outcome check re-fetches.
+CHECKED_STATUSES: frozenset[str] = frozenset(_CHECK_MOVES)
 
 
 def verify_request(store: Store, request_id: int | None, fetcher: Fetcher, *,

@@ -12,9 +12,12 @@ calls):
   evidence with SHA-256 and the custody log, takedown requests of the case.
 - ``POST /console/cases/{id}/comment|status|assign|capture|takedown|close|approve-close``
   and ``GET /console/cases/{id}/export`` (the evidence package ZIP).
-- ``GET /console/takedowns``: requests with per-item status and the SLA clock.
-- ``GET /console/takedowns/{id}``: items, recipient, rendered letter, approve (four-eyes:
-  never by the drafter; 403 with the reason), mark sent, per-item status, export.
+- ``GET /console/takedowns``: requests with per-item status and the SLA clock;
+  ``POST /console/takedowns/reappear`` (``cases.write``): look for reappearances.
+- ``GET /console/takedowns/{id}``: items (with their last outcome check), recipient,
+  rendered letter, approve (four-eyes: never by the drafter; 403 with the reason), mark
+  sent, per-item status, export; ``POST /console/takedowns/{id}/verify``
+  (``cases.write``): re-fetch the URLs now (removed / still up / changed / reappeared).
 - ``GET /console/sla``: SLA figures, the monthly report, high-risk dismissals (who and
   when), unusual dismissal flags, and pending second-person approvals
   (``POST /console/approvals/{id}/approve|reject``, ``takedowns.approve``).
@@ -26,6 +29,7 @@ the default address-safe ``Fetcher`` (public addresses only).
 from __future__ import annotations
 
 import tempfile
+from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -391,8 +395,9 @@ def takedowns_list(request: Request,
     for r in rows:
         r["items"] = items.get(int(r["id"]), [])
         r["overdue"] = sum(1 for it in r["items"] if it["clock"]["overdue"])
-    return _render(request, "cases/takedowns.html", {"rows": rows,
-                                                     "messages": _pop_flash(request)})
+    return _render(request, "cases/takedowns.html", {
+        "rows": rows, "messages": _pop_flash(request),
+        "can_write": has_permission(user.role, "cases.write")})
 
 
 def _takedown_ctx(request: Request, request_id: int, user: UserRecord) -> dict[str, Any]:
@@ -416,6 +421,9 @@ def _takedown_ctx(request: Request, request_id: int, user: UserRecord) -> dict[s
             "can_send": any(it["status"] in ("approved", "refused") for it in req["items"])
             and has_permission(user.role, "cases.write"),
             "can_write": has_permission(user.role, "cases.write"),
+            "can_verify": any(it["status"] in td.CHECKED_STATUSES and it["url"]
+                              for it in req["items"])
+            and has_permission(user.role, "cases.write"),
             "formats": tuple(_EXPORT_MEDIA), "messages": _pop_flash(request)}
 
 
@@ -473,6 +481,33 @@ def takedown_item_status(request: Request, request_id: int, item_id: int,
     except td_store.TakedownError as exc:
         raise HTTPException(status_code=400, detail=str(exc)) from None
     _flash(request, _t(request)("td.item_set"))
+    return _redirect(request, f"/console/takedowns/{request_id}")
+
+
+@router.post("/takedowns/reappear")
+def takedowns_reappear(request: Request,
+                       user: Annotated[UserRecord, Depends(require("cases.write"))]) -> Response:
+    """Look for removed items whose content came back on a later stored post (same phone
+    or near-identical text: ``detect_reappearance``); they become ``reappeared`` and
+    their case reopens. The flash message says how many."""
+    rows = td.detect_reappearance(_store(request), actor=user.username)
+    _flash(request, _t(request)("td.reappear_done", n=len(rows)))
+    return _redirect(request, "/console/takedowns")
+
+
+@router.post("/takedowns/{request_id}/verify")
+def takedown_verify(request: Request, request_id: int,
+                    user: Annotated[UserRecord, Depends(require("cases.write"))]) -> Response:
+    """Re-fetch the request's sent / acknowledged / refused / removed URLs now with the
+    app's safe fetcher (``verify_request``: gone -> removed, back -> reappeared; each
+    check is recorded); the flash message counts the outcomes."""
+    _request_or_404(request, request_id)
+    rows = td.verify_request(_store(request), request_id, _fetcher(request),
+                             actor=user.username)
+    counts = Counter(r["outcome"] for r in rows)
+    t = _t(request)
+    summary = ", ".join(f"{t('td_outcome.' + k)}: {n}" for k, n in sorted(counts.items()))
+    _flash(request, t("td.verify_done", n=len(rows), summary=summary or "—"))
     return _redirect(request, f"/console/takedowns/{request_id}")
 
 
