@@ -316,6 +316,35 @@ def test_reports_enter_the_queue_with_an_encrypted_contact(
                  422, "validation_error")
 
 
+def test_report_with_a_screenshot(app: FastAPI, client: TestClient) -> None:
+    """A base64 screenshot is re-encoded (metadata dropped) and kept with the report;
+    bad base64 or a file that is no image gets 400 with the reason."""
+    import base64
+    import io
+
+    from PIL import Image
+
+    reports = pytest.importorskip("patroli.store.reports")
+    buf = io.BytesIO()
+    Image.new("RGB", (40, 30), (200, 30, 30)).save(buf, "PNG", pnginfo=None)
+    shot = base64.b64encode(buf.getvalue()).decode()
+    r = client.post("/api/v1/reports", json={"kind": "phone", "value": "0812-0000-3185",
+                                             "screenshot_base64": shot})
+    assert r.status_code == 201, r.text
+    stored = reports.report_by_code(app.state.store, r.json()["receipt"])
+    assert stored["screenshot_mime"] == "image/png" and stored["screenshot_size"] > 0
+    data, mime = reports.report_screenshot(app.state.store, r.json()["receipt"])
+    assert mime == "image/png" and Image.open(io.BytesIO(data)).size == (40, 30)
+    assert_error(client.post("/api/v1/reports", json={
+        "kind": "phone", "value": "0812-0000-3185", "screenshot_base64": "not base64!"}),
+        400, "bad_request")
+    bad = client.post("/api/v1/reports", json={
+        "kind": "phone", "value": "0812-0000-3185",
+        "screenshot_base64": base64.b64encode(b"<html>no image</html>").decode()})
+    assert_error(bad, 400, "bad_request")
+    assert bad.json()["error"]["details"] == {"reason": "type"}
+
+
 def test_error_bodies_for_size_and_server_errors(tmp_path: Path,
                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("PATROLI_PUBLIC_RATE", raising=False)

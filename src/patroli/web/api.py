@@ -516,6 +516,10 @@ class ContactIn(BaseModel):
     email: str = Field(default="", max_length=254)
 
 
+#: Longest ``screenshot_base64`` accepted (base64 of ``MAX_IMAGE_BYTES``).
+_SCREENSHOT_B64_MAX = 4 * ((2 * 1024 * 1024 + 2) // 3)
+
+
 class ReportIn(BaseModel):
     """A report of a suspected illegal recruiter (what the public portal's form sends)."""
 
@@ -528,6 +532,11 @@ class ReportIn(BaseModel):
     description: str = Field(default="", max_length=5000)
     platform: str | None = Field(default=None, max_length=40)
     contact: ContactIn | None = None
+    screenshot_base64: str | None = Field(
+        default=None, max_length=_SCREENSHOT_B64_MAX,
+        description="optional screenshot of the ad: a JPEG, PNG, WebP or GIF file in "
+                    "standard base64, at most 2 MiB decoded (and within the request size "
+                    "limit); it is re-encoded without metadata, like the portal's upload")
 
     @field_validator("value")
     @classmethod
@@ -770,15 +779,33 @@ def submit_report(
     rec: Annotated[ApiTokenRecord | None, Depends(token_or_public_limit("reports:write"))],
 ) -> ReportOut:
     """Report a suspected illegal recruiter (URL, account, phone number or message
-    text). Like the portal's *Lapor* form: the report is analysed and enters the
-    analyst queue as a post (source ``portal-report``, key = receipt code); the contact
-    is encrypted. Open without a token (rate limited); scope ``reports:write`` lifts the
+    text), optionally with a screenshot (``screenshot_base64``). Like the portal's
+    *Lapor* form: the report is analysed and enters the analyst queue as a post (source
+    ``portal-report``, key = receipt code); the contact is encrypted; the screenshot is
+    re-encoded without metadata (400 with the reason when it is not an acceptable
+    image). Open without a token (rate limited); scope ``reports:write`` lifts the
     limit."""
+    from patroli.web.portal_images import ImageRejected, sanitize_image
+
     contact = body.contact.model_dump() if body.contact is not None else {}
+    image = None
+    if body.screenshot_base64:
+        try:
+            data = base64.b64decode(body.screenshot_base64, validate=True)
+        except (binascii.Error, ValueError):
+            raise ApiError(400, "bad_request", "screenshot_base64 bukan base64 yang sah / "
+                           "is not valid base64") from None
+        try:
+            image = sanitize_image(data)
+        except ImageRejected as exc:
+            raise ApiError(400, "bad_request", f"tangkapan layar ditolak / screenshot "
+                           f"refused ({exc.reason}): {exc}", {"reason": exc.reason}) from None
     try:
         report, assessment = services.intake_report(
             request.app, kind=body.kind, content=body.value, description=body.description,
             platform=body.platform, contact=contact, via="api",
+            screenshot=image.data if image else None,
+            screenshot_mime=image.mime if image else None,
             location="api:/api/v1/reports")
     except ValueError as exc:
         raise ApiError(400, "bad_request", str(exc)) from None
@@ -786,7 +813,7 @@ def submit_report(
     audit.record(request, "report.create", f"report:{report['id']}",
                  {"via": "api", "kind": body.kind, "platform": body.platform,
                   "has_contact": any(v.strip() for v in contact.values()),
-                  "level": assessment.level},
+                  "has_screenshot": image is not None, "level": assessment.level},
                  actor=_actor(rec))
     return ReportOut(receipt=code, status=str(report["status"]),
                      status_url=f"/lapor/status/{code}")
