@@ -129,6 +129,14 @@ def test_combine_blends_and_keeps_rule_priorities() -> None:
     res = combine(aware, {"illegal": 0.97, "legitimate": 0.01, "awareness": 0.01, "other": 0.01})
     assert res.label == "awareness" and res.risk_score < 40
     assert combine(rule, None) is rule
+    # the registry disproves a lawful-looking ad: the model's "legitimate" cannot win
+    expired = ScoreResult(47, "medium", "illegal",
+                          {"illegal": 0.55, "legitimate": 0.35, "awareness": 0.05, "other": 0.05})
+    lawful = {"illegal": 0.04, "legitimate": 0.9, "awareness": 0.02, "other": 0.04}
+    assert combine(expired, lawful).label == "legitimate"
+    res = combine(expired, lawful, registry_status="permit_invalid")
+    assert res.label == "illegal" and res.risk_score >= 40
+    assert combine(expired, lawful, registry_status="verified").label == "legitimate"
     assert model_weight_for(100, 500) == model_weight_for(500, 500) > model_weight_for(1000, 500)
     view = model_view("legitimate", {"illegal": 0.8, "legitimate": 0.2})
     assert not view.agree and "TIDAK" in view.message_id and "DISAGREES" in view.message_en

@@ -334,7 +334,8 @@ def compare(records: Iterable[dict[str, Any]], *, cv: int | None = None,
                          platform=rec.get("platform")), rules=rules, verifier=verifier,
                     classifier=None)
         res = combine(ScoreResult(a.risk_score, a.level, a.label, dict(a.probabilities)), pm,
-                      model_weight=model_weight_for(len(text), reference))
+                      model_weight=model_weight_for(len(text), reference),
+                      registry_status=a.verification.get("status"))
         model_label = max(LABELS, key=lambda k: pm[k])
         preds["rules"].append(a.label)
         preds["model"].append(model_label)

@@ -9,7 +9,12 @@
    * the awareness gate: when the rules label a post ``awareness`` (awareness cues
      dominate offer cues) the final label stays ``awareness``;
    * strong evidence: when the rules label a post ``illegal`` with
-     ``risk_score >= STRONG_RULE_SCORE`` the final label stays ``illegal``.
+     ``risk_score >= STRONG_RULE_SCORE`` the final label stays ``illegal``;
+   * the registry: when the rules label a post ``illegal`` and the registry check
+     disproves its claims (``analysis.score.BAD_STATUSES``: a lookalike of a registered
+     name, a suspended, revoked or expired licence, an invalid permit) the final label
+     stays ``illegal``: the model reads the wording, which is that of a lawful ad; only
+     the registry knows the permit expired.
    In both cases the kept label is given at least ``max(p) + 0.01`` probability mass
    (then renormalised), so the label is still the most probable one.
 3. **Label** = the argmax of the blended distribution (ties: ``types.LABELS`` order).
@@ -34,14 +39,23 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from patroli.analysis.score import ILLEGAL_MIN, MEDIUM_MIN, ScoreResult, level_for
+from patroli.analysis.score import (
+    BAD_STATUSES,
+    ILLEGAL_MIN,
+    MEDIUM_MIN,
+    ScoreResult,
+    level_for,
+)
 from patroli.types import LABELS, Assessment
 
 __all__ = ["MODEL_WEIGHT", "ModelView", "combine", "combine_assessment", "model_view",
            "model_weight_for"]
 
 #: Weight of the model's probabilities in the blend (0 = rules only, 1 = model only).
-MODEL_WEIGHT: float = 0.5
+#: 0.6: on posts neither was developed on the model generalises better than the rules
+#: (``src/patroli/data/model/README.md``, "Blend weight"), while the rules keep their
+#: vetoes (awareness gate, strong evidence, the registry).
+MODEL_WEIGHT: float = 0.6
 #: Rule risk score from which an ``illegal`` rule label is kept whatever the model says.
 STRONG_RULE_SCORE: int = 70
 #: Points the risk score moves per unit change of the illegal probability.
@@ -84,13 +98,15 @@ _ILLEGAL = LABELS.index("illegal")
 
 
 def combine(rule_result: ScoreResult, model_probs: dict[str, float] | None,
-            *, model_weight: float = MODEL_WEIGHT) -> ScoreResult:
+            *, model_weight: float = MODEL_WEIGHT,
+            registry_status: str | None = None) -> ScoreResult:
     """Final score/level/label/probabilities from the rules' result and the model's.
 
     rule_result: ``analysis.score.score_assessment`` output (after verification).
     model_probs: label -> probability from ``TextClassifier.predict_proba`` (any subset of
         ``LABELS``; renormalised), or None when no model is used.
     model_weight: 0..1, default ``MODEL_WEIGHT``.
+    registry_status: ``Assessment.verification["status"]`` (None: no registry check).
     Returns a new ``ScoreResult`` whose ``parts`` add ``rule_label``, ``rule_score``,
     ``model_label`` and ``model_weight``. Raises ``ValueError`` for a weight outside 0..1
     or probabilities that are negative or sum to zero.
@@ -106,7 +122,8 @@ def combine(rule_result: ScoreResult, model_probs: dict[str, float] | None,
     kept = None
     if rule_result.label == "awareness":
         kept = "awareness"
-    elif rule_result.label == "illegal" and rule_result.risk_score >= STRONG_RULE_SCORE:
+    elif rule_result.label == "illegal" and (rule_result.risk_score >= STRONG_RULE_SCORE
+                                             or registry_status in BAD_STATUSES):
         kept = "illegal"
     if kept is not None:
         ki = LABELS.index(kept)
@@ -144,7 +161,8 @@ def combine_assessment(assessment: Assessment, model_probs: dict[str, float] | N
     """
     rule = ScoreResult(assessment.risk_score, assessment.level, assessment.label,
                        dict(assessment.probabilities))
-    res = combine(rule, model_probs, model_weight=model_weight)
+    res = combine(rule, model_probs, model_weight=model_weight,
+                  registry_status=(assessment.verification or {}).get("status"))
     signals = dict(assessment.signals)
     signals["rules"] = {"label": rule.label, "risk_score": rule.risk_score,
                         "probabilities": rule.probabilities}
