@@ -78,3 +78,32 @@ def test_end_to_end_labels() -> None:
     assert legit.label == "legitimate" and legit.level == "low"
     other = analyze_text("Jual durian montong 65rb/kg, gratis ongkir. WA 0812 0000 3640")
     assert other.label == "other"
+
+
+@pytest.mark.parametrize("text", [
+    "Disewakan kamar kos dekat kawasan pabrik Cikarang, 750rb/bulan, banyak karyawan "
+    "pabrik tinggal di sini. WA 0812 0000 4455",
+    "Jual rendang kemasan buat teman-teman BMI di Taiwan, kirim tiap bulan, harga 120rb. "
+    "WA 0813 0000 7788",
+    "Turnamen bulu tangkis pekerja migran di Taipei, pendaftaran per tim NT$ 500, hadiah "
+    "NT$ 5.000. Hubungi 0900 0000 123 (WhatsApp)",
+])
+def test_trade_and_events_without_hiring_words_are_not_recruitment(text: str) -> None:
+    a = analyze_text(text, classifier=None)
+    assert a.label == "other", (a.label, a.indicators, a.signals.get("groups"))
+
+
+def test_hiring_words_keep_a_trade_post_recruitment() -> None:
+    a = analyze_text("Dicari penjaga kos di Kuala Lumpur, gaji RM 1.500, tanpa pengalaman. "
+                     "WA 0812 0000 9911", classifier=None)
+    assert a.label in ("illegal", "legitimate")
+
+
+@pytest.mark.parametrize("text", [
+    "Ada yg nawarin kerja ketik2 di Myanmar gaji 25jt? Itu jebakan guys. Jangan ya!",
+    "Link daftar kerja Kamboja gratis beredar di grup, jangan diklik! Udah kami laporin "
+    "ke admin. #waspadaTPPO",
+])
+def test_casual_warnings_are_awareness(text: str) -> None:
+    a = analyze_text(text, classifier=None)
+    assert a.label == "awareness", (a.label, a.indicators, a.signals.get("groups"))

@@ -50,6 +50,13 @@ One explainable path (every number comes from the rule weights and cue strengths
 * ``legitimate`` when it is recruitment (work context and offer cues) with a lower score;
 * ``other`` otherwise (neither recruitment nor awareness).
 
+A post of trade, rentals, services or events (the ``commerce`` cue group: "jual", "kos",
+"jasa visa", "turnamen" ...) without any hiring word (the ``hiring`` group: "lowongan",
+"gaji", "kerja di", "visa kerja" ...) is not recruitment through work-context and offer
+cues: a boarding house near factories or a migrant workers' futsal tournament with an
+entry fee talks about work and money without offering any. Two strong findings (one of
+them work-only), a licence claim or the registry still make it recruitment.
+
 ``probabilities``: label -> float summing to 1, from the same quantities: awareness share,
 recruitment confidence and a logistic on ``risk_score - ILLEGAL_MIN``; the chosen label is
 always the most probable one.
@@ -240,8 +247,9 @@ def score_assessment(findings: Iterable[Finding], entities: Iterable[Entity] | N
     job = groups.get("job", 0.0) > 0.0
     cues: dict[str, Any] = sig.get("cues") or {}
     licensed_claim = bool(cues.get("legit_licence")) and groups.get("company", 0.0) > 0.0
+    trade_only = groups.get("commerce", 0.0) > 0.0 and groups.get("hiring", 0.0) == 0.0
     recruitment = (
-        (job and (o > 0.0 or bool(ids & OFFER_FINDINGS)))
+        (job and not trade_only and (o > 0.0 or bool(ids & OFFER_FINDINGS)))
         or licensed_claim
         or (bool(ids & WORK_FINDINGS) and len(ids & STRONG) >= 2)
         or verified_ok
