@@ -210,3 +210,69 @@ def test_evaluate_and_score_are_fast() -> None:
             score_assessment(f, ents, s)
     per_post = (time.perf_counter() - t0) / (3 * len(prepared))
     assert per_post < 0.001, f"{per_post * 1e6:.0f} µs per post"
+
+
+def _variants(text: str) -> list[str]:
+    """A normalised text and variants that stress the token keys and their checks:
+    other separators (non-ASCII spaces, runs, punctuation), non-ASCII digits, no spaces."""
+    norm = normalize(text).text
+    return [
+        norm,
+        norm.replace(" ", "\u00a0"),
+        norm.replace(" ", "  "),
+        norm.replace(" ", ", "),
+        norm.replace(" ", "\n"),
+        norm.replace(" ", ""),
+        norm.replace("1", "\u0661").replace("5", "\uff15") + " \u00e9",
+        norm + " " + norm[: len(norm) // 2],
+    ]
+
+
+def test_lead_matches_equal_a_full_text_scan() -> None:
+    """The token-keyed probes find exactly what ``finditer`` of each index's alternation
+    of led patterns finds (see ``RuleSet._lead_matches``)."""
+    import re
+
+    scans = {i: re.compile("|".join(f"(?:{p})" for p, _ in led)) for i, led in RS._led.items()}
+    texts = [v for _, ex, _ in EXAMPLES for v in _variants(ex)]
+    texts += ["ke ln", "ke", "ke ", "tidak perlu", "1 bulan", "2 hari dijamin", "kep-067/p3mi"]
+    for text in texts:
+        want = {}
+        for i, rx in scans.items():
+            hits = [(m.start(), m.end(), m[0]) for m in rx.finditer(text)]
+            if hits:
+                want[i] = hits
+        assert RS._lead_matches(text) == want, text
+
+
+def test_token_checks_see_the_characters_after_the_token() -> None:
+    from patroli.analysis.rules import _check_key, _token_checks
+
+    checks = _token_checks(r"\b(?:ke (?:ln|petugas)|kerja)\b")
+    assert checks is not None
+    assert _check_key(checks, "ke ") == (True, frozenset("lp"))  # the next token decides
+    assert _check_key(checks, "ke  ") == (False, None)  # a second space: no match possible
+    assert _check_key(checks, "ke, ") == (False, None)
+    assert _check_key(checks, "kerja") == (True, None)  # ``\b`` at the end of the text
+    assert _check_key(checks, "kerjanya ") == (False, None)
+    digits = _token_checks(r"\b\d\d?\s(?:tanda|ciri)\b")
+    assert digits is not None
+    assert _check_key(digits, "12 ") == (True, frozenset("tc"))
+    assert _check_key(digits, "12. ") == (False, None)
+    assert _check_key(digits, "123 ") == (False, None)
+    assert _check_key(digits, "1\u00a0\u00a0") == (True, None)  # non-ASCII: not decided
+    spaced = _token_checks(r"\bmasih\s\d+\s?orang\b")
+    assert spaced is not None
+    assert _check_key(spaced, "masih ")[1] == frozenset("0123456789")  # ASCII digits only
+
+
+def test_findings_carry_their_rule_fields() -> None:
+    for _, text, should_match in EXAMPLES:
+        if not should_match:
+            continue
+        findings, _ = RS.evaluate(normalize(text), [])
+        for f in findings:
+            r = RS.by_id[f.indicator]
+            assert (f.weight, f.explanation_id, f.explanation_en, f.category, f.title_id,
+                    f.title_en) == (r.weight, r.explanation_id, r.explanation_en, r.category,
+                                    r.title_id, r.title_en)

@@ -76,8 +76,13 @@ _NESTED_QUANT = re.compile(r"\((?:[^()\\]|\\.)*[*+](?:[^()\\]|\\.)*\)(?:[*+]|\{\
 
 
 _LEAD_MAX = 12
-_TOKEN = re.compile(r"\w+")
-_ASCII_TOKEN = re.compile(r"\w+", re.ASCII)  # the same tokens in an ASCII text, faster
+# A token's key: the ``\w+`` token and the non-word characters after it, so that the
+# cached per-key checks also see how the token ends (``_token_checks``). The keys of a
+# text, after its leading non-word characters (``_NON_WORD``), tile it: each key starts
+# where the previous one ends.
+_KEY = re.compile(r"\w+\W*")
+_ASCII_KEY = re.compile(r"\w+\W*", re.ASCII)  # the same keys in an ASCII text, faster
+_NON_WORD = re.compile(r"\W*")
 
 
 def _lead_words(pattern: str) -> frozenset[str] | None:
@@ -163,21 +168,40 @@ def _is_word(ch: str) -> bool:
     return ch.isalnum() or ch == "_"  # as ``\w`` in a str pattern
 
 
-def _token_checks(pattern: str) -> tuple[re.Pattern[str] | None, re.Pattern[str] | None] | None:
-    """Cheap conditions on the ``\\w+`` token where a match of ``pattern`` would start.
+# The ASCII characters of ``\d`` and ``\s`` (str patterns). The character sets of
+# ``_token_checks`` are only asked about ASCII characters (see ``_check_key``), so these
+# stand for the whole classes there.
+_ASCII_DIGITS = frozenset("0123456789")
+_ASCII_SPACES = frozenset(ch for ch in map(chr, range(128)) if ch.isspace())
+
+# ``(prefix, wholes)``, see ``_token_checks``
+_Checks = tuple[re.Pattern[str] | None,
+                tuple[tuple[re.Pattern[str], bool, frozenset[str] | None], ...]]
+
+
+def _token_checks(pattern: str) -> _Checks | None:
+    """Cheap conditions on the token key (``_KEY``) where a match of ``pattern`` would start.
 
     Every alternative of the parsed regex (optional items taken and skipped) is followed
     through its leading items that consume only word characters (literals, word classes,
     and repeats, groups and alternations of those): they match a prefix of the token,
     and the whole token when the next item needs a non-word character (or ``\\b``).
-    E.g. ``\\b(?:gaji|salary)\\s`` gives ``gaji|salary`` for the whole token,
-    ``\\b\\d\\d?\\s`` gives ``\\d\\d?``.
+    That item then decides the character after the token, and the first character that
+    the items after it may consume (``first``) decides the one after that: in the key
+    when its non-word run goes on, else the first character of the next token, known
+    only in the text. E.g. ``\\b(?:gaji|salary)\\s`` gives ``(?:gaji|salary)[\\s]``,
+    ``\\b\\d\\d?\\s(?:tanda|ciri)`` gives ``[\\d](?:[\\d]){0,1}[\\s]`` then one of ``tc``,
+    ``\\bvisa\\b`` gives ``visa(?!\\w)``.
 
-    Returns ``(whole, prefix)`` such that, wherever ``pattern`` matches at the start of
-    a token, ``whole.fullmatch(token)`` or ``prefix.match(token)`` holds (either regex is
-    None when no alternative gives it). None when nothing can be ruled out (some
-    alternative may start without a word character, flags change matching, or the
-    alternatives are too many).
+    Returns ``(prefix, wholes)``: ``prefix`` a regex (or None) that matches the key when
+    an alternative may go on inside the token; ``wholes`` a tuple of
+    ``(regex, consumes, first)`` for the others: ``regex`` matches the token and the
+    item after it, which ``consumes`` one character (else it is ``\\b``); ``first`` is
+    a frozenset of the characters that may come next (None: any, or none; of ``\\d``
+    and ``\\s`` it holds the ASCII ones, so it only decides ASCII characters). Wherever
+    ``pattern`` matches at the start of a token, ``_check_key`` holds for its key. None
+    when nothing can be ruled out (some alternative may start without a word character,
+    flags change matching, or the alternatives are too many).
     """
     try:
         import re._parser as sre_parse  # Python >= 3.11
@@ -230,19 +254,68 @@ def _token_checks(pattern: str) -> tuple[re.Pattern[str] | None, re.Pattern[str]
             out.append(got)
         return "".join(out)
 
-    def ends_token(op: Any, av: Any) -> bool:
-        """True when the item needs a non-word character or ``\\b`` right here."""
+    def ends_token(op: Any, av: Any) -> tuple[str, bool] | None:
+        """When the item needs a non-word character or ``\\b`` right here:
+        ``(regex, consumes)`` for the item at the token's end, which consumes that one
+        character (else it is ``\\b``: anything, even the end of the text, may follow).
+        None otherwise."""
         if op is c.LITERAL:
-            return not _is_word(chr(av))
+            return None if _is_word(chr(av)) else (re.escape(chr(av)), True)
         if op is c.AT:
-            return av is c.AT_BOUNDARY
+            return (r"(?!\w)", False) if av is c.AT_BOUNDARY else None
         if op is c.IN:
-            return word_class(av, False) is not None
-        if op in repeats:
-            return av[0] >= 1 and len(av[2]) == 1 and ends_token(*av[2][0])
-        return False
+            got = word_class(av, False)
+            return None if got is None else (got, True)
+        return None  # (repeats are followed by ``walk``)
 
-    found: list[tuple[str, bool]] = []
+    def chars(av: Any) -> set[str] | None:
+        """The characters of a class made of literals, small ranges, ``\\d`` and
+        ``\\s`` (their ASCII ones), else None."""
+        out: set[str] = set()
+        for op, arg in av:
+            if op is c.LITERAL:
+                out.add(chr(arg))
+            elif op is c.RANGE and arg[1] - arg[0] <= 256:
+                out.update(chr(x) for x in range(arg[0], arg[1] + 1))
+            elif op is c.CATEGORY and arg is c.CATEGORY_DIGIT:
+                out |= _ASCII_DIGITS
+            elif op is c.CATEGORY and arg is c.CATEGORY_SPACE:
+                out |= _ASCII_SPACES
+            else:
+                return None
+        return out
+
+    def first(items: list[Any]) -> set[str] | None:
+        """The characters one of which ``items`` consume first; None when unknown or when
+        they may consume nothing."""
+        for i, (op, av) in enumerate(items):
+            if op is c.AT:
+                continue  # zero-width: skipping it only widens the set
+            rest = items[i + 1:]
+            if op is c.LITERAL:
+                return {chr(av)}
+            if op is c.IN:
+                return chars(av)
+            if op is c.SUBPATTERN and not av[1] and not av[2]:
+                return first(list(av[3]) + rest)
+            if op is c.BRANCH:
+                out: set[str] = set()
+                for alt in av[1]:
+                    got = first(list(alt) + rest)
+                    if got is None:
+                        return None
+                    out |= got
+                return out
+            if op in repeats:
+                got = first(list(av[2]) + rest)
+                if got is None or av[0] >= 1:
+                    return got
+                skipped = first(rest)
+                return None if skipped is None else got | skipped
+            return None
+        return None
+
+    found: list[tuple[str, tuple[str, bool] | None, frozenset[str] | None]] = []
 
     def walk(items: list[Any], prefix: str) -> None:
         if len(found) > 2000:
@@ -269,29 +342,69 @@ def _token_checks(pattern: str) -> tuple[re.Pattern[str] | None, re.Pattern[str]
                 elif hi != 0:
                     walk(list(body), prefix)  # its first time; what follows is not followed
             else:
-                whole = ends_token(op, av)
-                if whole and op is c.AT and re.fullmatch(prefix, ""):
-                    whole = False  # ``\b`` right at the token start: no end implied
-                found.append((prefix, whole))
+                end = ends_token(op, av)
+                if end is not None and op is c.AT and re.fullmatch(prefix, ""):
+                    end = None  # ``\b`` right at the token start: no end implied
+                after = None
+                if end is not None:
+                    got = first(rest)  # what may follow the item
+                    after = None if got is None else frozenset(got)
+                found.append((prefix, end, after))
             return
-        found.append((prefix, False))
+        found.append((prefix, None, None))
 
     try:
         parsed = sre_parse.parse(pattern)
         if parsed.state.flags & (re.IGNORECASE | re.LOCALE | re.ASCII):
             return None
         walk(list(parsed), "")
-        whole = [p for p, w in dict.fromkeys(found) if w]
-        prefix = [p for p, w in dict.fromkeys(found) if not w]
+        prefix = [p for p, end, _ in dict.fromkeys(found) if end is None]
         if any(re.match(p, "") for p in prefix):
             return None  # some alternative allows any token
-        return (re.compile("|".join(f"(?:{p})" for p in whole)) if whole else None,
-                re.compile("|".join(f"(?:{p})" for p in prefix)) if prefix else None)
+        groups: dict[tuple[tuple[str, bool], frozenset[str] | None], list[str]] = {}
+        for p, end, after in dict.fromkeys(found):
+            if end is not None:
+                groups.setdefault((end, after), []).append(p)
+        wholes = tuple(
+            (re.compile("(?:" + "|".join(f"(?:{p})" for p in ps) + ")" + end[0]), end[1], after)
+            for (end, after), ps in groups.items())
+        return (re.compile("|".join(f"(?:{p})" for p in prefix)) if prefix else None, wholes)
     except (re.error, ValueError, TypeError, IndexError, AttributeError, RecursionError):
         return None
 
 
-_Checks = tuple[re.Pattern[str] | None, re.Pattern[str] | None]  # see ``_token_checks``
+
+def _check_key(checks: _Checks, key: str) -> tuple[bool, frozenset[str] | None]:
+    """Whether a pattern with ``checks`` (``_token_checks``) may match where the token of
+    ``key`` starts, and if so the characters one of which must come right after the key
+    in the text (None: no condition).
+
+    The condition is on the text only when the pattern needs a next character that the
+    key does not hold: a non-word one was taken right after the token and the key ends
+    there (the next token starts, or the text ends). It only decides ASCII characters
+    (the sets of ``_token_checks``): a non-ASCII one in the key passes, and the caller
+    ignores the condition in a text that is not ASCII.
+    """
+    prefix, wholes = checks
+    if prefix is not None and prefix.match(key):
+        return True, None
+    ok = False
+    need: set[str] = set()
+    for regex, consumes, after in wholes:
+        m = regex.match(key)
+        if m is None:
+            continue
+        if after is None:
+            return True, None
+        nxt = key[m.end():m.end() + 1]
+        if nxt:
+            if nxt in after or not nxt.isascii():
+                return True, None
+        elif consumes:  # the key ends here: the text decides
+            ok = True
+            need |= after
+        # else ``\b`` at the end of the text, where a next character is needed
+    return ok, frozenset(need) if ok else None
 
 
 def _literal_starts(pattern: str) -> tuple[str, ...] | None:
@@ -618,9 +731,20 @@ class _Step(NamedTuple):
     entity: EntityCondition | None
     needs_evidence: bool  # it has patterns or an entity condition
     match_all: bool  # ``match: all``
+    has_patterns: bool  # ``rule.regex is not None``
+    rule_id: str
+    signal: bool  # ``rule.kind == "signal"``
+    group: str | None  # ``rule.group``
+    weight: float  # ``rule.weight``
+    max_hits: int  # ``rule.max_hits``
+    offer: bool  # ``rule.scope == "offer"``
+    # the ``Finding`` fields after ``spans``: explanation_id, explanation_en, category,
+    # title_id, title_en
+    texts: tuple[str, str, str | None, str, str]
 
 
-# A token's probe (``RuleSet._probe_for_token``): (bound ``Pattern.match``, indices) or ().
+# A token's probe (``RuleSet._probe_for_token``): (bound ``Pattern.match``, indices, the
+# characters one of which must follow the key or None) or ().
 _Probe = tuple[Any, ...]
 
 
@@ -678,7 +802,10 @@ class RuleSet:
                     r, _conditions(r), r.free_regex,
                     _literal_starts(r.free_regex.pattern) if r.free_regex else None,
                     r.mask, n + i if i in mask_led else None, r.entity,
-                    r.regex is not None or r.entity is not None, r.match_mode == "all")
+                    r.regex is not None or r.entity is not None, r.match_mode == "all",
+                    r.regex is not None, r.id, r.kind == "signal", r.group, r.weight,
+                    r.max_hits, r.scope == "offer",
+                    (r.explanation_id, r.explanation_en, r.category, r.title_id, r.title_en))
         # The strings one of which starts every match of every free regex (None: unknown).
         starts = [step.free_starts for step in self._plan
                   if step is not None and step.free_regex is not None]
@@ -707,44 +834,56 @@ class RuleSet:
         """Ids of the indicator rules (red flags), in evaluation order."""
         return [r.id for r in self.indicators]
 
-    def _probe_for_token(self, token: str) -> _Probe:
-        """The probe of ``token``: ``(match, indices)``, or ``()`` when no led pattern
-        (see ``_led``) may match where ``token`` starts.
+    def _probe_for_token(self, key: str) -> _Probe:
+        """The probe of a token's ``key`` (the token and the non-word characters after
+        it, see ``_KEY``): ``(match, indices, need)``, or ``()`` when no led pattern (see
+        ``_led``) may match where that token starts.
 
         ``indices`` are the indices with such patterns, ascending; ``match`` is the bound
-        ``Pattern.match`` of one regex made of an optional lookahead per index, whose
-        group ``k`` (from 1) captures the match of ``indices[k-1]``'s patterns there: the
-        alternation of those that may match at this token, in their original order,
-        which matches as the index's full alternation would (the others cannot match
-        there). Cached per token; the cache is cleared when it outgrows 200,000 tokens.
+        ``Pattern.match`` of one regex whose group ``k`` (from 1) captures the match of
+        ``indices[k-1]``'s patterns there: the alternation of those that may match at this
+        token, in their original order, which matches as the index's full alternation
+        would (the others cannot match there). With one index that is the regex; with
+        more, each index has an optional lookahead, and a final condition fails the regex
+        when none of them matched, so ``match`` gives None when no index matches.
+        ``need``: None, or the characters one of which must follow the key in an
+        ASCII text for any of those patterns to match (``_check_key``). Cached per key; the
+        cache is cleared when it outgrows 200,000 keys.
         """
         parts: set[tuple[int, int]] = set()
-        head = token[:_LEAD_MAX]
+        head = key[:_LEAD_MAX]  # lead words are word characters: none goes past the token
         for n in self._lead_lengths:
             if n > len(head):
                 break
             parts.update(self._lead_index.get(head[:n], ()))
         chosen: dict[int, list[int]] = {}
+        need: set[str] | None = set()  # the characters one of which must follow the key
         for index, k in sorted(parts):
             checks = self._led[index][k][1]
+            after = None
             if checks is not None:
-                whole, prefix = checks
-                if not ((whole is not None and whole.fullmatch(token))
-                        or (prefix is not None and prefix.match(token))):
+                ok, after = _check_key(checks, key)
+                if not ok:
                     continue  # the pattern cannot match where this token starts
             chosen.setdefault(index, []).append(k)
+            need = None if need is None or after is None else need | after
         probe: _Probe = ()
         if chosen:
-            key = tuple((index, tuple(ks)) for index, ks in chosen.items())
-            match = self._probes.get(key)
+            which = tuple((index, tuple(ks)) for index, ks in chosen.items())
+            match = self._probes.get(which)
             if match is None:
-                match = self._probes[key] = re.compile("".join(
-                    "(?:(?=(" + "|".join(f"(?:{self._led[index][k][0]})" for k in ks) + "))|)"
-                    for index, ks in key)).match
-            probe = (match, tuple(chosen))
+                alts = ["|".join(f"(?:{self._led[index][k][0]})" for k in ks) for index, ks in which]
+                if len(alts) == 1:
+                    regex = f"({alts[0]})"
+                else:  # (?(1)|(?(2)|...(?!))): fail unless some group matched
+                    regex = ("".join(f"(?:(?=({alt}))|)" for alt in alts)
+                             + "".join(f"(?({g})|" for g in range(1, len(alts) + 1))
+                             + "(?!)" + ")" * len(alts))
+                match = self._probes[which] = re.compile(regex).match
+            probe = (match, tuple(chosen), None if need is None else frozenset(need))
         if len(self._token_probes) > 200_000:  # bound the cache on endless vocabularies
             self._token_probes.clear()
-        self._token_probes[token] = probe
+        self._token_probes[key] = probe
         return probe
 
     def _lead_matches(self, text: str) -> dict[int, list[tuple[int, int, str]]]:
@@ -756,29 +895,36 @@ class RuleSet:
         may match, with one ``Pattern.match`` per token (``_probe_for_token``), leftmost
         first; a match starting inside the index's last match is dropped. The probe sees
         the text before the token, so ``\\b`` holds. Such matches are never empty (they
-        begin with a lead word).
+        begin with a lead word). Probes are cached by the token's key (``_KEY``), whose
+        characters after the token rule out the patterns that need others there. The keys
+        tile the text, so each token's start is the sum of the lengths before it.
         """
         found: dict[int, list[tuple[int, int, str]]] = {}
         cache = self._token_probes
-        for token in (_ASCII_TOKEN if text.isascii() else _TOKEN).finditer(text):
-            word = token[0]
-            probe = cache.get(word)
+        get = cache.get
+        ascii_text = text.isascii()  # the probes' ``need`` only decides ASCII characters
+        after = _NON_WORD.match(text).end()  # type: ignore[union-attr]
+        for key in (_ASCII_KEY if ascii_text else _KEY).findall(text):
+            start = after
+            after += len(key)
+            probe = get(key)
             if probe is None:
-                probe = self._probe_for_token(word)
+                probe = self._probe_for_token(key)
             if not probe:
                 continue
-            match, indices = probe
-            start = token.start()
+            match, indices, need = probe
+            if need is not None and ascii_text and text[after:after + 1] not in need:
+                continue  # the character after the key rules out every pattern
             m = match(text, start)
-            if not m.lastindex:
+            if m is None:
                 continue  # no index matches here
-            for index, (_, end) in zip(indices, m.regs[1:]):
-                if end >= 0:
+            for index, got in zip(indices, m.groups()):
+                if got is not None:
                     hits = found.get(index)
                     if hits is None:
-                        found[index] = [(start, end, text[start:end])]
+                        found[index] = [(start, start + len(got), got)]
                     elif start >= hits[-1][1]:
-                        hits.append((start, end, text[start:end]))
+                        hits.append((start, start + len(got), got))
         return found
 
     # ------------------------------------------------------------------ loading
@@ -968,8 +1114,9 @@ class RuleSet:
             step = plan[index]
             if step is None:
                 continue  # a mask's matches, or a rule raised by the verifier
-            (rule, conds, free_regex, free_starts, mask, mask_index, cond, needs_evidence,
-             match_all) = step
+            (_, conds, free_regex, free_starts, mask, mask_index, cond, needs_evidence,
+             match_all, has_patterns, rule_id, signal, group, weight, max_hits, offer,
+             texts) = step
             if conds is not None and not _conditions_hold(conds, fired, groups):
                 continue
             hits = found.get(index)  # None when there are none
@@ -989,40 +1136,31 @@ class RuleSet:
                          if kind_ents else ())
             if needs_evidence:
                 if match_all:
-                    ok = (rule.regex is None or bool(hits)) and (cond is None or bool(ent_spans))
+                    ok = (not has_patterns or bool(hits)) and (cond is None or bool(ent_spans))
                 else:
                     ok = bool(hits) or bool(ent_spans)
                 if not ok:
                     continue
-            fired[rule.id] = None
-            if rule.kind == "signal":
+            fired[rule_id] = None
+            if signal:
                 n = len(ent_spans)  # distinct hits: matched texts and entities
                 if hits:
                     n += 1 if len(hits) == 1 else len({h[2].strip() for h in hits})
                 n = n or 1
-                cues[rule.id] = n
-                if rule.group:
-                    groups[rule.group] = groups.get(rule.group, 0.0) + rule.weight * min(
-                        n, rule.max_hits)
+                cues[rule_id] = n
+                if group:
+                    groups[group] = groups.get(group, 0.0) + weight * min(n, max_hits)
                 continue
-            if rule.scope == "offer":
-                suppressible.append(rule.id)
+            if offer:
+                suppressible.append(rule_id)
             # hits are never empty, so Normalized.span(s, e) is (offsets[s], offsets[e-1]+1)
             spans = [(offsets[s], offsets[e - 1] + 1) for s, e, _ in hits] if hits else []
             if ent_spans:
                 spans += [tuple(s) for s in ent_spans]
             if len(spans) > 1:
                 spans = sorted(set(spans))[:20]
-            findings.append(Finding(
-                indicator=rule.id,
-                weight=rule.weight,
-                spans=spans,
-                explanation_id=rule.explanation_id,
-                explanation_en=rule.explanation_en,
-                category=rule.category,
-                title_id=rule.title_id,
-                title_en=rule.title_en,
-            ))
+            # positional (indicator, weight, spans, *texts): faster than keywords
+            findings.append(Finding(rule_id, weight, spans, *texts))
         a = groups.get("awareness", 0.0)
         o = groups.get("offer", 0.0)
         dominated = awareness_dominates(a, o, groups.get("legit", 0.0))
