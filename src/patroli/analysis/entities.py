@@ -40,7 +40,16 @@ _SDN_RE = re.compile(
     rf"(?P<name>[A-Z](?<![A-Za-z0-9][A-Z])[A-Za-z0-9&'\-]*\.?(?:[ \t]+{_NAME_WORD}){{0,6}})"
     r"[ \t]+(?P<suffix>Sdn\.?\s?Bhd\.?|Co\.,?\s?Ltd\.?|Pte\.?\s?Ltd\.?|Ltd\.?|LLC|GmbH|Inc\.?)"
 )
-_SDN_HINT_RE = re.compile(r"Sdn|Ltd|LLC|GmbH|Inc\b")
+# Whether ``Sdn|Ltd|LLC|GmbH|Inc\b`` occurs (needed before ``_SDN_RE`` is tried): ``in``
+# tests and a literal-led pattern, which are much faster than a scan of that alternation.
+_INC_RE = re.compile(r"Inc\b")
+
+
+def _has_sdn_hint(text: str) -> bool:
+    return ("Sdn" in text or "Ltd" in text or "LLC" in text or "GmbH" in text
+            or ("Inc" in text and _INC_RE.search(text) is not None))
+
+
 # Words that end a company name although capitalised (they start the next phrase).
 _NAME_STOP = frozenset({
     "Membuka", "Buka", "Merekrut", "Rekrut", "Menerima", "Dibutuhkan", "Kantor", "Izin",
@@ -111,7 +120,7 @@ def find_agency_names(text: str) -> list[tuple[str, tuple[int, int]]]:
         start = m.start()
         end = m.start("name") + _name_len(text, m.start("name"), name)
         out.append((f"{prefix} {name}", (start, end)))
-    for m in (_SDN_RE.finditer(text) if _SDN_HINT_RE.search(text) else ()):
+    for m in (_SDN_RE.finditer(text) if _has_sdn_hint(text) else ()):
         name_str = m.group("name")
         positions = [w.start() for w in _WORD_RE.finditer(name_str)]
         words = name_str.split()

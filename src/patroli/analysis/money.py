@@ -144,32 +144,80 @@ _FEE_WORDS = (r"biaya|fee|fees|dp|bayar|membayar|transfer|harga|ongkos|deposit|t
               r"|sisanya|promo|runding|debt|debts|hutang|utang|diskon|loss|lost|membayar|sewa|tarif|pay|paid")
 _CONTEXT_RE = re.compile(
     rf"(?<![a-z])(?:(?P<wage>{_WAGE_WORDS})|(?P<fee>{_FEE_WORDS}))(?:nya)?(?![a-z])")
+_WAGE_SET = frozenset(_WAGE_WORDS.split("|"))
+_FEE_SET = frozenset(_FEE_WORDS.split("|"))
+
+
+def _word_trie(words: frozenset[str]) -> str:
+    """Alternation of ``words`` shaped as a prefix trie (one test per character instead of
+    one per word); a word that another one continues is tried after it. Used where every
+    alternative is tried on backtracking (only the span of the match counts), so it
+    matches exactly where the plain alternation matches."""
+    root: dict = {}
+    for w in words:
+        node = root
+        for ch in w:
+            node = node.setdefault(ch, {})
+        node[""] = {}
+
+    def build(node: dict) -> str:
+        branches = [re.escape(ch) + build(child) for ch, child in sorted(node.items()) if ch]
+        body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+        if "" in node:
+            return f"(?:{body})?" if branches else ""
+        return body
+
+    return build(root)
+
+
+# The words of ``_CONTEXT_RE`` for a scan of a whole window: a non-letter, then the word
+# (as a trie; ``_context_kind`` tells wage from fee). The pattern starts with a character
+# class instead of a look-behind, so ``re`` tries it only after non-letters (not at every
+# character); the window gets a space in front for a word at its start. Matches never
+# share that character (each ends before a non-letter), so the words found are those of
+# ``_CONTEXT_RE``, with the same ends.
+_CONTEXT_AFTER_RE = re.compile(rf"[^a-z](?:{_word_trie(_WAGE_SET | _FEE_SET)})(?:nya)?(?![a-z])")
+
+
+def _context_kind(word: str) -> str:
+    """"wage" or "fee" for a context word as matched (with "-nya", if any): the group of
+    ``_CONTEXT_RE`` that holds it (wage words are tried first: a wage word matches when
+    it is the word, or the word without "-nya")."""
+    if word in _WAGE_SET or (word.endswith("nya") and word[:-3] in _WAGE_SET):
+        return "wage"
+    return "fee"
 _PER_UNIT_RE = re.compile(r"\s?/\s?[a-z]+|\s?per\s(?:orang|pax|kepala|org|person|kg|pcs|unit)")
 _RATE_RE = re.compile(r"\s?(?:=|->|→)")
 _NEGOTIABLE_AFTER_RE = re.compile(r"[\s,]{0,2}(?:boleh |bisa )?(?:nego|runding|negotiable|ono)")
 _BELOW_RE = re.compile(r"(?:di\s?bawah|under|below|kurang dari|less than|max\.?|maks\.?)\s?$")
 _BARE_IDR_RE = re.compile(r"\d{1,3}(?:\.\d{3}){2,}(?:,\d{1,2})?")
+# (led by the non-letter before the word, like ``_CONTEXT_AFTER_RE``: searched from one
+# character before where the word may start)
 _PERIOD_BEFORE_RE = re.compile(
-    r"(?<![a-z])(?:per\s?(?P<a>bulan|hari|jam|minggu|tahun)|(?P<b>harian|sehari|sebulan|bulanan"
+    r"[^a-z](?:per\s?(?P<a>bulan|hari|jam|minggu|tahun)|(?P<b>harian|sehari|sebulan|bulanan"
     r"|mingguan|seminggu|setahun|tahunan|monthly|daily|hourly|weekly|yearly))(?![a-z])")
 _RATE_BEFORE_RE = re.compile(r"(?:=|->|→|kurs|rate|kadar)\s?:?\s?$")
 
 
 @lru_cache(maxsize=1)
-def _money_re() -> re.Pattern[str]:
+def _money_res() -> tuple[re.Pattern[str], re.Pattern[str]]:
+    """(the money pattern for ASCII texts, the same for any text).
+
+    The ASCII one starts with ``[0-9]`` instead of ``\\d`` (the same characters in an
+    ASCII text): ``re`` tests a character class faster than the Unicode digit category
+    while it skips ahead to digits.
+    """
     pre, suf = currency_table()
     p = _alias_re(list(pre))
     s = _alias_trie_re(list(suf))
-    # n1 is _NUM with its first digit taken out of both alternatives, and the "no digit,
-    # "." or "," before" look-behind placed after that digit: the pattern then starts with
-    # a digit, and ``re`` skips ahead to digits.
-    n1 = (r"\d(?<![\d.,]\d)(?:\d{0,2}(?:[.,]\d{3})+(?:[.,]\d{1,2}(?!\d))?"
+    # n1 is _NUM with its first digit taken out of both alternatives (it leads the
+    # pattern, below), and the "no digit, "." or "," before" look-behind placed after that
+    # digit: the pattern then starts with a digit, and ``re`` skips ahead to digits.
+    n1 = (r"(?<![\d.,]\d)(?:\d{0,2}(?:[.,]\d{3})+(?:[.,]\d{1,2}(?!\d))?"
           r"|\d*(?:[.,]\d+)?)")
-    amount = rf"(?P<n1>{n1})(?:\s?(?P<m1>{_MULT}))?"
     second = rf"(?:{_RANGE}(?:(?P<p2>{p})\s?\.?\s?)?(?P<n2>{_NUM})(?:\s?(?P<m2>{_MULT}))?)?"
-    return re.compile(
-        rf"{amount}{second}(?![\d])(?:,-)?(?:\s?(?P<suf>{s}))?"
-    )
+    rest = rf"{n1})(?:\s?(?P<m1>{_MULT}))?{second}(?![\d])(?:,-)?(?:\s?(?P<suf>{s}))?"
+    return re.compile(r"(?P<n1>[0-9]" + rest), re.compile(r"(?P<n1>\d" + rest)
 
 
 _SPACES_RE = re.compile(r"\s+")
@@ -254,13 +302,14 @@ def _period_from_context(t: str, start: int, end: int, foreign: bool) -> str | N
     if cut >= 0:
         window = window[cut + 1:]
     last = None
-    for m in _CONTEXT_RE.finditer(window):
+    window = " " + window  # (see ``_CONTEXT_AFTER_RE``; no letter before, like the start)
+    for m in _CONTEXT_AFTER_RE.finditer(window):
         last = m
     if last is None:
         return "month" if foreign else None
-    if not last.group("wage"):
+    if _context_kind(last.group()[1:]) != "wage":
         return None
-    pb = _PERIOD_BEFORE_RE.search(window, last.end())
+    pb = _PERIOD_BEFORE_RE.search(window, last.end() - 1)
     if pb:
         return _PERIODS[pb.group("a") or pb.group("b")]
     return "month"
@@ -271,7 +320,7 @@ def find_money(norm: Normalized) -> list[MoneyMatch]:
     t = norm.text
     out: list[MoneyMatch] = []
     pre_t, suf_t = currency_table()
-    for m in _money_re().finditer(t):
+    for m in _money_res()[0 if t.isascii() else 1].finditer(t):
         n1, m1, p2, n2, m2, suf = m.group("n1", "m1", "p2", "n2", "m2", "suf")
         if n2 is None and p2:
             continue

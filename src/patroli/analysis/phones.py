@@ -11,6 +11,7 @@ account / ID / currency context are skipped.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -87,7 +88,23 @@ def _trie_alt(words: list[str]) -> str:
     return build(root)
 
 
-_WORD_HINT_RE = re.compile(rf"{_trie_alt(list(_DIGIT_WORDS))}(?![a-z])")
+# The digit-word gate of ``find_phones`` counts the matches of
+# ``{_trie_alt(_DIGIT_WORDS)}(?![a-z])``: the runs of letters a-z that end with a digit word
+# (one match per such run: no digit word is a suffix of another). Tried forwards, that
+# pattern starts at most letters; it is counted instead in a bytes copy with every byte
+# but a-z turned into a space (the same runs: non-ASCII characters become spaces),
+# a space added at the end, reversed: there each such run is a space followed by a
+# reversed digit word, and ``re`` skips ahead to the spaces.
+_NON_LETTER_TO_SPACE = bytes(c if 97 <= c <= 122 else 32 for c in range(256))
+_WORD_END_RE = re.compile(b" " + _trie_alt([w[::-1] for w in _DIGIT_WORDS]).encode())
+
+
+def _digit_word_count(t: str) -> int:
+    """Number of runs of letters a-z in ``t`` that end with a digit word (see above)."""
+    return len(_WORD_END_RE.findall(
+        (t.encode("utf-8", "surrogatepass") + b" ").translate(_NON_LETTER_TO_SPACE)[::-1]))
+
+
 _WORD_TOKEN_RE = re.compile(rf"{_WORD_ALT}|[0-9]")
 # Context just before a digit run that makes it something other than a phone number.
 _BAD_CONTEXT_RE = re.compile(
@@ -99,9 +116,10 @@ _BAD_CONTEXT_RE = re.compile(
 )
 _SEPS_RE = re.compile(r"[^0-9+]")
 _GROUP_RE = re.compile(_GROUP)
-# Four ASCII digits anywhere: a text without them has no digit candidate worth parsing
-# (candidates need four digits), so the candidate scan is skipped.
-_FOUR_DIGITS_RE = re.compile(r"[0-9](?:[^0-9]*[0-9]){3}")
+_DIGIT_RE = re.compile(r"[0-9]")
+# Every character that a ``_CANDIDATE_RE`` match can hold (its groups, separators and
+# openers; ``\s`` is tested with ``str.isspace``, which is what ``re`` uses for it).
+_CANDIDATE_CHARS = frozenset("0123456789oil .-\u00a0()+")
 _DOTTED_RE = re.compile(r"\d\.\d\.\d")
 
 
@@ -182,6 +200,37 @@ def _split_groups(raw: str) -> list[tuple[int, int]]:
     return [m.span() for m in _GROUP_RE.finditer(raw)]
 
 
+def _digit_candidates(t: str) -> Iterator[re.Match[str]]:
+    """The matches of ``_CANDIDATE_RE.finditer(t)`` that hold an ASCII digit, in the same
+    order (a few without one may come too; the others are left out).
+
+    Only candidates with digits are used, and ``_CANDIDATE_RE`` is led by a character
+    class with the common letters o, i and l, so the scan would try it at many
+    characters. Instead the scan jumps to the next digit and starts back from it at the
+    first character of the run of characters that a candidate can hold: a candidate
+    holding that digit starts in that run, and one starting before the run cannot reach
+    past the character before it. The candidates skipped that way hold no digit and end
+    before the run, so every later candidate is the one the full scan finds.
+    """
+    pos = 0
+    n = len(t)
+    chars = _CANDIDATE_CHARS
+    digit = _DIGIT_RE.search
+    candidate = _CANDIDATE_RE.search
+    while pos < n:
+        d = digit(t, pos)
+        if d is None:
+            return
+        q = d.start()
+        while q > pos and (t[q - 1] in chars or t[q - 1].isspace()):
+            q -= 1
+        m = candidate(t, q)
+        if m is None:
+            return
+        yield m
+        pos = m.end()
+
+
 def find_phones(norm: Normalized) -> list[PhoneMatch]:
     """All phone numbers in a normalised text, spans mapped to the original text.
 
@@ -191,7 +240,7 @@ def find_phones(norm: Normalized) -> list[PhoneMatch]:
     t = norm.text
     out: list[PhoneMatch] = []
     taken: list[tuple[int, int]] = []
-    for m in _CANDIDATE_RE.finditer(t) if _FOUR_DIGITS_RE.search(t) else ():
+    for m in _digit_candidates(t):
         raw = m.group()
         if sum(map(str.isdigit, raw)) < 4:
             continue
@@ -228,7 +277,7 @@ def find_phones(norm: Normalized) -> list[PhoneMatch]:
             out.append(PhoneMatch(e164, norm.span(start, end), region, obf))
             taken.append((start, end))
             i = j
-    word_runs = _WORD_RUN_RE.finditer(t) if len(_WORD_HINT_RE.findall(t)) >= 5 else ()
+    word_runs = _WORD_RUN_RE.finditer(t) if _digit_word_count(t) >= 5 else ()
     taken_index: SpanIndex | None = None
     for m in word_runs:
         toks = _WORD_TOKEN_RE.findall(m.group())
