@@ -106,6 +106,8 @@ _DOT_FOLD_RE = re.compile(_DOT, re.IGNORECASE)
 _LABEL_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-"
                          "\u0130\u0131\u017f\u212a")
 _DOT_LABEL_RE = re.compile(rf"{_DOT}[a-z0-9]", re.IGNORECASE)
+#: The characters that ``[a-z0-9]`` matches under IGNORECASE.
+_LABEL_ALNUM = _LABEL_CHARS - {"-"}
 _DOT_WORD_RE = re.compile(r"\s(?:dot|titik)(?=\s)", re.IGNORECASE)
 _SCHEME_START_RE = re.compile(r"[hH](?=[tTxX\[])")
 
@@ -133,7 +135,15 @@ def _url_candidates(text: str, lowered: str | None = None) -> list[int]:
     starts: set[int] = set()
     label_chars = _LABEL_CHARS
     for d in _dot_starts(text, text.lower() if lowered is None else lowered):
-        if not d or text[d - 1] not in label_chars or not _DOT_LABEL_RE.match(text, d):
+        if not d or text[d - 1] not in label_chars:
+            continue
+        # A DOT that starts with "." is that "." alone (the other forms start with a
+        # space, a bracket or a word): a label character must follow it. That test is
+        # much cheaper than a regex call, and most dots end sentences.
+        if text[d] == ".":
+            if text[d + 1:d + 2] not in _LABEL_ALNUM:
+                continue
+        elif not _DOT_LABEL_RE.match(text, d):
             continue
         i = d - 1  # last character of the label run
         lo = max(0, d - 63)
@@ -142,7 +152,8 @@ def _url_candidates(text: str, lowered: str | None = None) -> list[int]:
         if i == lo and lo > 0 and text[lo - 1] in label_chars:
             continue  # a run longer than one label cannot start a host here
         starts.add(i)
-    if "/" in text:
+    # (a scheme ends with "//")
+    if "//" in text:
         starts.update(m.start() for m in _SCHEME_START_RE.finditer(text))
     return sorted(starts)
 
