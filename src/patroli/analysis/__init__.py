@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from patroli.analysis.entities import extract_entities
 from patroli.analysis.normalize import Normalized, normalize
 from patroli.analysis.rules import RuleSet, default_ruleset
-from patroli.analysis.score import score_assessment
+from patroli.analysis.score import ScoreResult, score_assessment
 from patroli.types import Assessment, Finding, Post
 
 if TYPE_CHECKING:
@@ -47,8 +47,12 @@ def merge_verification(findings: list[Finding], extra: list[Finding],
       (specific) explanation.
     Returns the new finding list (rule order, new indicators appended).
     """
-    cleared = set(verification.get("clears") or ())
-    allowed = [tuple(a["span"]) for a in verification.get("allowlisted") or () if a.get("span")]
+    clears = verification.get("clears")
+    allowlisted = verification.get("allowlisted")
+    if not extra and not clears and not allowlisted:
+        return list(findings)  # nothing to clear, trim or add (most posts)
+    cleared = set(clears or ())
+    allowed = [tuple(a["span"]) for a in allowlisted or () if a.get("span")]
     out: list[Finding] = []
     for f in findings:
         if f.indicator in cleared:
@@ -93,8 +97,11 @@ def _classifier(classifier: Any) -> TextClassifier | None:
     return classifier
 
 
-def _rule_assessment(post: Post, rules: RuleSet, verifier: Verifier | None,
-                     now: datetime | None) -> tuple[Assessment, Normalized]:
+def _rule_parts(post: Post, rules: RuleSet, verifier: Verifier | None
+                ) -> tuple[Normalized, list[Any], list[Finding], dict[str, Any],
+                           dict[str, Any], ScoreResult]:
+    """(norm, entities, findings, signals, verification, score result) of one post: the
+    rule-only analysis, before an ``Assessment`` is built from it."""
     norm = normalize(post.text)
     entities = extract_entities(post.text, norm)
     findings, signals = rules.evaluate(norm, entities)
@@ -103,19 +110,18 @@ def _rule_assessment(post: Post, rules: RuleSet, verifier: Verifier | None,
         extra, verification = verifier.verify(post, norm, entities)
         findings = merge_verification(findings, extra, verification, signals, rules)
     result = score_assessment(findings, entities, signals, verification=verification)
-    return Assessment(
-        post_key=post.key,
-        risk_score=result.risk_score,
-        level=result.level,
-        label=result.label,
-        probabilities=result.probabilities,
-        findings=findings,
-        entities=entities,
-        rule_set_version=rules.version,
-        analyzed_at=now or datetime.now(UTC),
-        verification=verification,
-        signals=signals,
-    ), norm
+    return norm, entities, findings, signals, verification, result
+
+
+def _rule_assessment(post: Post, rules: RuleSet, verifier: Verifier | None,
+                     now: datetime | None) -> tuple[Assessment, Normalized]:
+    norm, entities, findings, signals, verification, result = _rule_parts(post, rules,
+                                                                          verifier)
+    # positional, in field order (post_key ... analyzed_at, model_version, verification,
+    # signals)
+    return Assessment(post.key, result.risk_score, result.level, result.label,
+                      result.probabilities, findings, entities, rules.version,
+                      now or datetime.now(UTC), None, verification, signals), norm
 
 
 def _with_model(assessment: Assessment, probs: dict[str, float], text_length: int,
@@ -159,21 +165,30 @@ def analyze_batch(posts: Sequence[Post], *, rules: RuleSet | None = None,
     Returns one ``Assessment`` per post, in order."""
     rules = rules or default_ruleset()
     clf = _classifier(classifier)
-    assessments: list[Assessment] = []
+    if clf is None:
+        return [_rule_assessment(p, rules, verifier, now)[0] for p in posts]
+    from patroli.model.combine import assessment_from_parts, model_weight_for
+
+    # the rule-only parts of each post (not yet an Assessment: the combined one is built
+    # once the model has run) and its folded text (the offset maps go at once)
+    parts = []
     folded: list[str] = []
     for p in posts:
-        a, norm = _rule_assessment(p, rules, verifier, now)
-        assessments.append(a)
-        folded.append(norm.text)  # keep the folded text only: the offset maps go at once
-    if clf is None:
-        return assessments
-    from patroli.model.combine import combine_assessment, model_weight_for
-
+        norm, entities, findings, signals, verification, result = _rule_parts(p, rules,
+                                                                              verifier)
+        parts.append((entities, findings, signals, verification, result,
+                      now or datetime.now(UTC)))
+        folded.append(norm.text)
     probs = clf.predict_proba_folded_many(folded)
-    version, reference = clf.version, clf.reference_length
-    return [combine_assessment(a, pr, version,
-                               model_weight=model_weight_for(len(p.text), reference))
-            for p, a, pr in zip(posts, assessments, probs, strict=True)]
+    version, reference, rule_set_version = clf.version, clf.reference_length, rules.version
+    # as ``combine_assessment`` of the rule-only assessment: the rules' probabilities and
+    # signals are fresh objects of this post, so they are used without copies
+    return [assessment_from_parts(result, pr, version,
+                                  model_weight_for(len(p.text), reference), p.key,
+                                  findings, entities, rule_set_version, at, verification,
+                                  signals)
+            for p, (entities, findings, signals, verification, result, at), pr
+            in zip(posts, parts, probs, strict=True)]
 
 
 def analyze_text(text: str, **kwargs) -> Assessment:

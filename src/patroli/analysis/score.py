@@ -193,8 +193,28 @@ def level_for(score: float) -> str:
     return "low"
 
 
-def _sigmoid(x: float) -> float:
-    return 1.0 / (1.0 + math.exp(-x))
+def round4(x: float, _floor=math.floor, _copysign=math.copysign) -> float:
+    """``round(x, 4)`` for a float ``x``, bit for bit, at a fraction of its cost.
+
+    ``round(x, 4)`` rounds the exact binary value of ``x`` to 4 decimals (half to even,
+    through a decimal string) and returns the double nearest to that decimal. Here
+    ``y = x * 10000.0`` is off the exact ``x * 10**4`` by at most half an ulp of ``y``
+    (below 1e-7 while ``|y| < 1e9``), so when ``y``'s fraction is more than 1e-6 away
+    from one half the nearest integer ``n`` is certain, and ``n / 10000.0`` (both exact,
+    one correctly rounded division) is the double nearest to ``n / 10**4``. Near a half,
+    for huge values, NaN and infinities it falls back to ``round`` itself; a zero keeps
+    the sign of ``x`` as ``round`` does.
+    """
+    y = x * 10000.0
+    if -1e9 < y < 1e9:
+        n = _floor(y)
+        d = y - n
+        if d > 0.500001:
+            n += 1
+        elif d >= 0.499999:
+            return round(x, 4)
+        return n / 10000.0 if n else _copysign(0.0, x)
+    return round(x, 4)
 
 
 def score_assessment(findings: Iterable[Finding], entities: Iterable[Entity] | None = None,
@@ -217,23 +237,28 @@ def score_assessment(findings: Iterable[Finding], entities: Iterable[Entity] | N
     ids = {f.indicator for f in fs}
     keep = 1.0
     for f in fs:
-        keep *= 1.0 - min(max(f.weight, 0.0), 99.0) / 100.0
+        w = f.weight  # clamped to 0..99 as min(max(w, 0.0), 99.0) does (same objects)
+        if w < 0.0:
+            w = 0.0
+        elif w > 99.0:
+            w = 99.0
+        keep *= 1.0 - w / 100.0
     base = 100.0 * (1.0 - keep)
     bonus = 0.0
-    if ids & RISKY_PLACE and ids & LURES:
+    if not ids.isdisjoint(RISKY_PLACE) and not ids.isdisjoint(LURES):
         bonus += COMBO_BONUS
-    anonymous = "no_company_identity" in ids and bool(
-        ids & {"contact_only_chat", "suspicious_shortlink"})
-    if anonymous and ids & STRONG:
+    anonymous = "no_company_identity" in ids and (
+        "contact_only_chat" in ids or "suspicious_shortlink" in ids)
+    if anonymous and not ids.isdisjoint(STRONG):
         bonus += ANON_BONUS
     raw = min(100.0, base + bonus)
     legit = float(sig.get("legit", groups.get("legit", 0.0)))
-    if legit > 0 and not ids & VOIDS_LEGIT:
+    if legit > 0 and ids.isdisjoint(VOIDS_LEGIT):
         raw /= 1.0 + LEGIT_DISCOUNT * legit * (0.5 if "upfront_fee" in ids else 1.0)
     ver = verification or {}
     status = ver.get("status")
     verified_ok = (status == "verified" and bool(ver.get("permits_ok"))
-                   and not ids & VOIDS_VERIFIED)
+                   and ids.isdisjoint(VOIDS_VERIFIED))
     if verified_ok:
         raw *= VERIFIED_FACTOR
     a = float(sig.get("awareness", groups.get("awareness", 0.0)))
@@ -249,9 +274,9 @@ def score_assessment(findings: Iterable[Finding], entities: Iterable[Entity] | N
     licensed_claim = bool(cues.get("legit_licence")) and groups.get("company", 0.0) > 0.0
     trade_only = groups.get("commerce", 0.0) > 0.0 and groups.get("hiring", 0.0) == 0.0
     recruitment = (
-        (job and not trade_only and (o > 0.0 or bool(ids & OFFER_FINDINGS)))
+        (job and not trade_only and (o > 0.0 or not ids.isdisjoint(OFFER_FINDINGS)))
         or licensed_claim
-        or (bool(ids & WORK_FINDINGS) and len(ids & STRONG) >= 2)
+        or (not ids.isdisjoint(WORK_FINDINGS) and len(ids & STRONG) >= 2)
         or verified_ok
         or (status in BAD_STATUSES and (job or o > 0.0))
     )
@@ -260,7 +285,7 @@ def score_assessment(findings: Iterable[Finding], entities: Iterable[Entity] | N
         or (e.kind == "city" and e.data.get("country") not in (None, "ID"))
         for e in entities or ())
     anonymous_abroad = (recruitment and overseas and not dominated and legit == 0.0
-                        and {"no_company_identity", "contact_only_chat"} <= ids)
+                        and "no_company_identity" in ids and "contact_only_chat" in ids)
     if anonymous_abroad and risk_score < ANON_ABROAD_MIN:
         risk_score = ANON_ABROAD_MIN
     if dominated:
@@ -272,7 +297,7 @@ def score_assessment(findings: Iterable[Finding], entities: Iterable[Entity] | N
     else:
         label = "other"
     rec_conf = 0.9 if recruitment else (0.35 if job else 0.1)
-    p_ill = _sigmoid((risk_score - ILLEGAL_MIN) / PROB_SCALE)
+    p_ill = 1.0 / (1.0 + math.exp(-((risk_score - ILLEGAL_MIN) / PROB_SCALE)))  # logistic
     # label probabilities (illegal, legitimate, awareness, other)
     p_illegal = (1 - share) * rec_conf * p_ill
     p_legit = (1 - share) * rec_conf * (1 - p_ill)
@@ -289,15 +314,12 @@ def score_assessment(findings: Iterable[Finding], entities: Iterable[Entity] | N
             for k, v in zip(("illegal", "legitimate", "awareness", "other"),
                             (p_illegal, p_legit, p_aware, p_other), strict=True))
     total = p_illegal + p_legit + p_aware + p_other or 1.0
-    probs = {"illegal": round(p_illegal / total, 4), "legitimate": round(p_legit / total, 4),
-             "awareness": round(p_aware / total, 4), "other": round(p_other / total, 4)}
-    drift = round(1.0 - sum(probs.values()), 4)
-    probs[label] = round(probs[label] + drift, 4)
-    return ScoreResult(
-        risk_score=risk_score,
-        level=level_for(risk_score),
-        label=label,
-        probabilities=probs,
-        parts={"base": base, "bonus": bonus, "legit": legit, "awareness_share": share,
-               "recruitment": recruitment, "verified": verified_ok},
+    probs = {"illegal": round4(p_illegal / total), "legitimate": round4(p_legit / total),
+             "awareness": round4(p_aware / total), "other": round4(p_other / total)}
+    drift = round4(1.0 - sum(probs.values()))
+    probs[label] = round4(probs[label] + drift)
+    return ScoreResult(  # positional: risk_score, level, label, probabilities, parts
+        risk_score, level_for(risk_score), label, probs,
+        {"base": base, "bonus": bonus, "legit": legit, "awareness_share": share,
+         "recruitment": recruitment, "verified": verified_ok},
     )

@@ -468,6 +468,8 @@ class TextClassifier:
             return []
         e = np.exp(d - d.max(axis=1, keepdims=True))
         e /= e.sum(axis=1, keepdims=True)
+        if self._classes == list(LABELS):  # the usual model: rows already in LABELS order
+            return [dict(zip(LABELS, row)) for row in e.tolist()]
         out: list[dict[str, float]] = []
         for row in e.tolist():
             probs = dict.fromkeys(LABELS, 0.0)

@@ -37,6 +37,9 @@ describes the model's opinion beside the rules' for ``patroli check``.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
+from itertools import repeat
+from operator import truediv
 from typing import Any
 
 from patroli.analysis.score import (
@@ -45,11 +48,12 @@ from patroli.analysis.score import (
     MEDIUM_MIN,
     ScoreResult,
     level_for,
+    round4,
 )
-from patroli.types import LABELS, Assessment
+from patroli.types import LABELS, Assessment, Entity, Finding
 
-__all__ = ["MODEL_WEIGHT", "ModelView", "combine", "combine_assessment", "model_view",
-           "model_weight_for"]
+__all__ = ["MODEL_WEIGHT", "ModelView", "assessment_from_parts", "combine", "combine_assessment",
+           "model_view", "model_weight_for"]
 
 #: Weight of the model's probabilities in the blend (0 = rules only, 1 = model only).
 #: 0.6: on posts neither was developed on the model generalises better than the rules
@@ -72,17 +76,28 @@ def model_weight_for(text_length: int, reference_length: float | None,
     return base * float(reference_length) / float(text_length)
 
 
+_ZEROS = (0.0,) * len(LABELS)
+
+
 def _normalized(probs: dict[str, float]) -> list[float]:
     """``probs`` in ``LABELS`` order (a missing label is 0), divided by their sum.
     Raises ``ValueError`` for a negative or NaN value or a zero sum."""
-    vals = [float(probs.get(lab, 0.0)) for lab in LABELS]
-    for v in vals:
-        if v < 0 or v != v:
-            raise ValueError(f"probabilities must be non-negative numbers: {probs!r}")
+    vals = list(map(float, map(probs.get, LABELS, _ZEROS)))
     total = sum(vals)
-    if total <= 0:
-        raise ValueError(f"probabilities sum to zero: {probs!r}")
-    return [v / total for v in vals]
+    # a positive sum rules out NaN; only then are the values checked one by one (so a
+    # negative or NaN value still raises the first error, a zero sum the second)
+    if not (total > 0 and min(vals) >= 0):
+        for v in vals:
+            if v < 0 or v != v:
+                raise ValueError(f"probabilities must be non-negative numbers: {probs!r}")
+        if total <= 0:
+            raise ValueError(f"probabilities sum to zero: {probs!r}")
+    return list(map(truediv, vals, repeat(total)))  # v / total for each value
+
+
+def _floats(probs: dict[str, float]) -> list[float]:
+    """``probs`` as floats in ``LABELS`` order (a missing label is 0)."""
+    return list(map(float, map(probs.get, LABELS, _ZEROS)))
 
 
 def _validated(probs: dict[str, float]) -> dict[str, float]:
@@ -91,7 +106,8 @@ def _validated(probs: dict[str, float]) -> dict[str, float]:
 
 def _argmax(values: list[float]) -> str:
     """The label of the largest value (the first in ``LABELS`` order on ties)."""
-    return LABELS[max(range(len(LABELS)), key=values.__getitem__)]
+    # ``max`` keeps the first of equal values, and ``index`` finds that first one
+    return LABELS[values.index(max(values))]
 
 
 _ILLEGAL = LABELS.index("illegal")
@@ -118,7 +134,7 @@ def combine(rule_result: ScoreResult, model_probs: dict[str, float] | None,
     pr = _normalized(rule_result.probabilities)
     pm = _normalized(model_probs)
     rule_weight = 1.0 - model_weight
-    blend = [rule_weight * r + model_weight * m for r, m in zip(pr, pm, strict=True)]
+    blend = [rule_weight * r + model_weight * m for r, m in zip(pr, pm)]  # both LABELS long
     kept = None
     if rule_result.label == "awareness":
         kept = "awareness"
@@ -131,7 +147,7 @@ def combine(rule_result: ScoreResult, model_probs: dict[str, float] | None,
         blend[ki] = max(blend[ki], top + 0.01)
         total = sum(blend)
         blend = [v / total for v in blend]
-    label = _argmax(blend)
+    label = LABELS[blend.index(max(blend))]  # _argmax(blend), inline
     score = rule_result.risk_score + SCORE_SHIFT * (blend[_ILLEGAL] - pr[_ILLEGAL])
     if label == "illegal":
         score = max(score, ILLEGAL_MIN)
@@ -140,13 +156,13 @@ def combine(rule_result: ScoreResult, model_probs: dict[str, float] | None,
     else:
         score = min(score, max(ILLEGAL_MIN - 1, rule_result.risk_score))
     risk = int(round(max(0.0, min(100.0, score))))
-    probs = {k: round(v, 4) for k, v in zip(LABELS, blend, strict=True)}
-    probs[label] = round(probs[label] + 1.0 - sum(probs.values()), 4)
+    probs = dict(zip(LABELS, map(round4, blend)))
+    probs[label] = round4(probs[label] + 1.0 - sum(probs.values()))
     parts: dict[str, Any] = {**rule_result.parts, "rule_label": rule_result.label,
                              "rule_score": rule_result.risk_score,
-                             "model_label": _argmax(pm), "model_weight": model_weight}
-    return ScoreResult(risk_score=risk, level=level_for(risk), label=label,
-                       probabilities=probs, parts=parts)
+                             "model_label": LABELS[pm.index(max(pm))],  # _argmax(pm)
+                             "model_weight": model_weight}
+    return ScoreResult(risk, level_for(risk), label, probs, parts)
 
 
 def combine_assessment(assessment: Assessment, model_probs: dict[str, float] | None,
@@ -161,22 +177,38 @@ def combine_assessment(assessment: Assessment, model_probs: dict[str, float] | N
     """
     rule = ScoreResult(assessment.risk_score, assessment.level, assessment.label,
                        dict(assessment.probabilities))
+    return assessment_from_parts(
+        rule, model_probs, model_version, model_weight, assessment.post_key,
+        assessment.findings, assessment.entities, assessment.rule_set_version,
+        assessment.analyzed_at, assessment.verification, dict(assessment.signals),
+        assessment.model_version)
+
+
+def assessment_from_parts(rule: ScoreResult, model_probs: dict[str, float] | None,
+                          model_version: str | None, model_weight: float, post_key: str,
+                          findings: list[Finding], entities: list[Entity],
+                          rule_set_version: str, analyzed_at: datetime,
+                          verification: dict[str, Any], signals: dict[str, Any],
+                          previous_model_version: str | None = None) -> Assessment:
+    """``combine_assessment`` from the parts of the rule-only assessment, without building
+    it (``analysis.analyze_batch``): ``rule`` is the rules' result (its ``probabilities``
+    go to ``signals["rules"]`` as they are), ``signals`` is updated in place and becomes
+    the new assessment's; ``previous_model_version`` is kept when ``model_probs`` is None.
+    """
     res = combine(rule, model_probs, model_weight=model_weight,
-                  registry_status=(assessment.verification or {}).get("status"))
-    signals = dict(assessment.signals)
+                  registry_status=(verification or {}).get("status"))
     signals["rules"] = {"label": rule.label, "risk_score": rule.risk_score,
                         "probabilities": rule.probabilities}
     if model_probs is not None:
         signals["model"] = {"version": model_version,
-                            "probabilities": {k: round(float(model_probs.get(k, 0.0)), 4)
-                                              for k in LABELS}}
+                            "probabilities": dict(zip(LABELS, map(round4, _floats(model_probs))))}
+    # positional, in field order: post_key, risk_score, level, label, probabilities,
+    # findings, entities, rule_set_version, analyzed_at, model_version, verification, signals
     return Assessment(
-        post_key=assessment.post_key, risk_score=res.risk_score, level=res.level,
-        label=res.label, probabilities=res.probabilities, findings=assessment.findings,
-        entities=assessment.entities, rule_set_version=assessment.rule_set_version,
-        analyzed_at=assessment.analyzed_at,
-        model_version=model_version if model_probs is not None else assessment.model_version,
-        verification=assessment.verification, signals=signals)
+        post_key, res.risk_score, res.level, res.label, res.probabilities, findings, entities,
+        rule_set_version, analyzed_at,
+        model_version if model_probs is not None else previous_model_version,
+        verification, signals)
 
 
 @dataclass(frozen=True, slots=True)

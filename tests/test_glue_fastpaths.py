@@ -1,0 +1,81 @@
+"""Fast paths of the analysis glue: each must give exactly what the plain code gives."""
+
+from __future__ import annotations
+
+import math
+import random
+import struct
+from datetime import UTC, date, datetime
+
+from patroli.analysis import analyze_batch, merge_verification
+from patroli.analysis.rules import default_ruleset
+from patroli.analysis.score import ScoreResult, round4
+from patroli.model.combine import assessment_from_parts, combine_assessment
+from patroli.types import Assessment, Finding, Post
+from patroli.verify.verifier import _today
+
+
+def _bits(x: float) -> bytes:
+    return struct.pack("<d", x)
+
+
+def test_round4_is_round_bit_for_bit() -> None:
+    rnd = random.Random(5)
+    values = [0.0, -0.0, 0.00005, -0.00005, 0.99995, 1.00005, 0.12345, 0.5, 1e-300, 5e-324,
+              99999.99995, 1.5e308, math.inf, -math.inf]
+    values += [rnd.random() for _ in range(20000)]
+    values += [rnd.uniform(-1e-3, 1e-3) for _ in range(5000)]
+    values += [rnd.uniform(-2e5, 2e5) for _ in range(5000)]
+    # values next to a half of the 4th decimal, where the fast path must step aside
+    values += [(rnd.randrange(-20000, 20000) + 0.5) / 10000.0 for _ in range(5000)]
+    values += [rnd.randrange(0, 2000001) / 2000000.0 for _ in range(5000)]
+    for x in values:
+        assert _bits(round4(x)) == _bits(round(x, 4)), x
+    assert math.isnan(round4(math.nan))
+
+
+def test_assessment_from_parts_equals_combine_assessment() -> None:
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    rule = ScoreResult(52, "medium", "illegal",
+                       {"illegal": 0.6, "legitimate": 0.2, "awareness": 0.05, "other": 0.15})
+    f = Finding(indicator="upfront_fee", weight=30.0, spans=[(1, 4)])
+    signals = {"groups": {"job": 1.0}, "fired": ["upfront_fee"]}
+    verification = {"status": "lookalike"}
+    model = {"illegal": 0.2, "legitimate": 0.5, "awareness": 0.1, "other": 0.2}
+    a = Assessment("k", rule.risk_score, rule.level, rule.label, dict(rule.probabilities), [f],
+                   [], "v1", now, None, verification, dict(signals))
+    want = combine_assessment(a, model, "m1", model_weight=0.6)
+    got = assessment_from_parts(rule, model, "m1", 0.6, "k", [f], [], "v1", now, verification,
+                                dict(signals))
+    assert got == want
+    assert repr(got.probabilities) == repr(want.probabilities)
+    assert a.signals == signals  # combine_assessment leaves the rule-only assessment alone
+
+
+def test_merge_without_verifier_findings_keeps_the_list() -> None:
+    rules = default_ruleset()
+    fs = [Finding(indicator="upfront_fee", weight=30.0, spans=[(1, 4)])]
+    signals: dict = {}
+    out = merge_verification(fs, [], {"status": "no_agency", "clears": [], "allowlisted": []},
+                             signals, rules)
+    assert out == fs and out is not fs and signals == {}
+
+
+def test_batch_equals_single_analysis() -> None:
+    from patroli.analysis import analyze
+
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    posts = [Post(key=f"p{i}", text=t) for i, t in enumerate([
+        "Dicari TKW ke Malaysia, tanpa biaya, hubungi WA 0812-0000-3185",
+        "Waspada penipuan lowongan kerja luar negeri! Cek izin P3MI di KP2MI.",
+        "Jual kos dekat pabrik, hubungi 0812 3333 4444",
+        "PT Lintas Samudra Karya membuka lowongan caregiver Taiwan, SIP-2026/TW/0001",
+    ])]
+    batch = analyze_batch(posts, now=now, classifier="default")
+    single = [analyze(p, now=now, classifier="default") for p in posts]
+    assert batch == single
+
+
+def test_today_cache_is_date_today() -> None:
+    assert _today() == date.today()
+    assert _today() == date.today()  # the cached value
