@@ -11,7 +11,9 @@ Prints:
 
 Targets: >= 2,000 posts/s; peak RSS < 400 MB and flat in input size.
 Posts come from ``$PATROLI_SHARED/data/corpus/posts.jsonl`` (default ../shared), else
-the bundled demo posts. Usage: ``python bench/throughput.py [--posts N] [--rounds R] [--skip-memory]``
+the bundled demo posts; ``--unseen`` analyses N distinct texts recombined from them instead
+(sentences of different posts, digits redrawn: no per-token cache stays warm). Usage:
+``python bench/throughput.py [--posts N] [--rounds R] [--skip-memory] [--unseen]``
 """
 
 from __future__ import annotations
@@ -36,6 +38,29 @@ def base_texts() -> tuple[list[dict], str]:
     with src.open(encoding="utf-8") as fh:
         rows = [json.loads(line) for line in fh if line.strip()]
     return [{"text": r["text"], "platform": r.get("platform")} for r in rows], str(src)
+
+
+def unseen_texts(rows: list[dict], n: int, seed: int = 7) -> list[dict]:
+    """``n`` distinct texts the process has never seen: 2-6 sentences of different posts
+    recombined, every digit redrawn (new phones and amounts), a third of the sentences'
+    words shuffled. Per-token caches then start cold and keep meeting new tokens."""
+    import random
+    import re
+
+    rnd = random.Random(seed)
+    sents = [s for r in rows for s in re.split(r"(?<=[.!?\n])\s+", r["text"]) if s.strip()]
+    out = []
+    for _ in range(n):
+        parts = []
+        for s in rnd.sample(sents, rnd.randint(2, 6)):
+            s = re.sub(r"\d", lambda _m: str(rnd.randint(0, 9)), s)
+            if rnd.random() < 0.3:
+                words = s.split()
+                rnd.shuffle(words)
+                s = " ".join(words)
+            parts.append(s)
+        out.append({"text": " ".join(parts), "platform": None})
+    return out
 
 
 def write_jsonl(path: Path, rows: list[dict], n: int) -> None:
@@ -114,9 +139,14 @@ def main() -> None:
     ap.add_argument("--posts", type=int, default=100_000)
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--skip-memory", action="store_true")
+    ap.add_argument("--unseen", action="store_true",
+                    help="analyse N distinct texts recombined from the posts (never repeated)")
     args = ap.parse_args()
     rows, src = base_texts()
-    print(f"posts from {src} ({len(rows)} distinct texts); {args.posts:,} posts in "
+    if args.unseen:
+        rows = unseen_texts(rows, args.posts)
+        src += f", recombined into {len(rows):,} unseen texts"
+    print(f"posts from {src} ({len(rows):,} distinct texts); {args.posts:,} posts in "
           f"{args.rounds} rounds, one core")
     rates = throughput(rows, args.posts, args.rounds)
     print(f"analysis throughput, rules alone:              {_summary(rates['rules'])} "
