@@ -19,6 +19,7 @@ from pathlib import Path
 import yaml
 
 from patroli.analysis.normalize import Normalized
+from patroli.analysis.tries import trie_alternation
 
 #: Bundled lexicon folder (read once, lazily).
 LEXICONS = Path(__file__).resolve().parent.parent / "data" / "lexicons"
@@ -148,35 +149,13 @@ _WAGE_SET = frozenset(_WAGE_WORDS.split("|"))
 _FEE_SET = frozenset(_FEE_WORDS.split("|"))
 
 
-def _word_trie(words: frozenset[str]) -> str:
-    """Alternation of ``words`` shaped as a prefix trie (one test per character instead of
-    one per word); a word that another one continues is tried after it. Used where every
-    alternative is tried on backtracking (only the span of the match counts), so it
-    matches exactly where the plain alternation matches."""
-    root: dict = {}
-    for w in words:
-        node = root
-        for ch in w:
-            node = node.setdefault(ch, {})
-        node[""] = {}
-
-    def build(node: dict) -> str:
-        branches = [re.escape(ch) + build(child) for ch, child in sorted(node.items()) if ch]
-        body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
-        if "" in node:
-            return f"(?:{body})?" if branches else ""
-        return body
-
-    return build(root)
-
-
 # The words of ``_CONTEXT_RE`` for a scan of a whole window: a non-letter, then the word
-# (as a trie; ``_context_kind`` tells wage from fee). The pattern starts with a character
-# class instead of a look-behind, so ``re`` tries it only after non-letters (not at every
-# character); the window gets a space in front for a word at its start. Matches never
-# share that character (each ends before a non-letter), so the words found are those of
-# ``_CONTEXT_RE``, with the same ends.
-_CONTEXT_AFTER_RE = re.compile(rf"[^a-z](?:{_word_trie(_WAGE_SET | _FEE_SET)})(?:nya)?(?![a-z])")
+# (as a trie, ``trie_alternation``; ``_context_kind`` tells wage from fee). The pattern
+# starts with a character class instead of a look-behind, so ``re`` tries it only after
+# non-letters (not at every character); the window gets a space in front for a word at
+# its start. Matches never share that character (each ends before a non-letter), so the
+# words found are those of ``_CONTEXT_RE``, with the same ends.
+_CONTEXT_AFTER_RE = re.compile(rf"[^a-z](?:{trie_alternation(_WAGE_SET | _FEE_SET)})(?:nya)?(?![a-z])")
 
 
 def _context_kind(word: str) -> str:

@@ -19,6 +19,7 @@ import phonenumbers
 
 from patroli.analysis.normalize import Normalized
 from patroli.analysis.spans import SpanIndex
+from patroli.analysis.tries import trie_alternation
 
 __all__ = ["PhoneMatch", "find_phones", "phone_from_digits"]
 
@@ -70,33 +71,15 @@ _WORD_RUN_RE = re.compile(
 )
 
 
-def _trie_alt(words: list[str]) -> str:
-    """An alternation of ``words`` shaped as a prefix trie (one test per character instead
-    of one per word). Same matches as the plain alternation: no word is a prefix of another."""
-    root: dict = {}
-    for w in words:
-        node = root
-        for ch in w:
-            node = node.setdefault(ch, {})
-
-    def build(node: dict) -> str:
-        branches = [re.escape(ch) + build(child) for ch, child in sorted(node.items())]
-        if len(branches) <= 1:
-            return "".join(branches)
-        return "(?:" + "|".join(branches) + ")"
-
-    return build(root)
-
-
 # The digit-word gate of ``find_phones`` counts the matches of
-# ``{_trie_alt(_DIGIT_WORDS)}(?![a-z])``: the runs of letters a-z that end with a digit word
+# ``{trie_alternation(_DIGIT_WORDS)}(?![a-z])``: the runs of letters a-z that end with a digit word
 # (one match per such run: no digit word is a suffix of another). Tried forwards, that
 # pattern starts at most letters; it is counted instead in a bytes copy with every byte
 # but a-z turned into a space (the same runs: non-ASCII characters become spaces),
 # a space added at the end, reversed: there each such run is a space followed by a
 # reversed digit word, and ``re`` skips ahead to the spaces.
 _NON_LETTER_TO_SPACE = bytes(c if 97 <= c <= 122 else 32 for c in range(256))
-_WORD_END_RE = re.compile(b" " + _trie_alt([w[::-1] for w in _DIGIT_WORDS]).encode())
+_WORD_END_RE = re.compile(b" " + trie_alternation([w[::-1] for w in _DIGIT_WORDS]).encode())
 
 
 def _digit_word_count(t: str) -> int:

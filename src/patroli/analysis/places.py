@@ -17,6 +17,7 @@ from pathlib import Path
 import yaml
 
 from patroli.analysis.normalize import Normalized
+from patroli.analysis.tries import trie_alternation
 
 __all__ = ["LEXICONS", "PlaceMatch", "find_places"]
 
@@ -90,7 +91,9 @@ def _lexicon() -> tuple[tuple[re.Pattern[str], re.Pattern[str]], dict[str, tuple
     for region in data.get("regions") or []:
         table[_key(region)] = ("region", region, "")
     names = set(table) | set(cities)
-    name_re = rf"(?:{_trie_regex(sorted(names))})(?![a-z0-9])"
+    # a space inside a name matches a space, a dash or nothing
+    names_trie = trie_alternation(sorted(names), space=r"[\s\-]?")
+    name_re = rf"(?:{names_trie})(?![a-z0-9])"
     # Every name ends with a letter or digit (checked below), so a name never starts
     # right where the previous one ends: the character before a name can be consumed
     # with it instead of being tested by a look-behind. The pattern then starts with a
@@ -112,33 +115,6 @@ def _lexicon() -> tuple[tuple[re.Pattern[str], re.Pattern[str]], dict[str, tuple
         re.escape(a[0]) + rf"(?<![A-Za-z0-9]{re.escape(a[0])})" + re.escape(a[1:])
         for a in case_map) + r")(?![A-Za-z0-9])") if case_map else None)
     return patterns, merged, case_re, case_map
-
-
-def _trie_regex(words: list[str]) -> str:
-    """A regex alternation shaped as a prefix trie (fast: no per-name backtracking).
-
-    Longer names win over their prefixes ("thailand" before "thai"); a space inside a
-    name matches a space, a dash or nothing.
-    """
-    trie: dict = {}
-    for w in words:
-        node = trie
-        for ch in w:
-            node = node.setdefault(ch, {})
-        node[""] = {}
-
-    def build(node: dict) -> str:
-        end = "" in node
-        branches = []
-        for ch in sorted(k for k in node if k):
-            piece = r"[\s\-]?" if ch == " " else re.escape(ch)
-            branches.append(piece + build(node[ch]))
-        if not branches:
-            return ""
-        body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
-        return f"(?:{body})?" if end else body
-
-    return build(trie)
 
 
 def _key(name: str) -> str:
