@@ -2,36 +2,18 @@
 
 from __future__ import annotations
 
-import math
-import random
 import struct
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 
 from patroli.analysis import analyze_batch, merge_verification
 from patroli.analysis.rules import default_ruleset
-from patroli.analysis.score import ScoreResult, round4
+from patroli.analysis.score import ScoreResult
 from patroli.model.combine import assessment_from_parts, combine_assessment
 from patroli.types import Assessment, Finding, Post
-from patroli.verify.verifier import _today
 
 
 def _bits(x: float) -> bytes:
     return struct.pack("<d", x)
-
-
-def test_round4_is_round_bit_for_bit() -> None:
-    rnd = random.Random(5)
-    values = [0.0, -0.0, 0.00005, -0.00005, 0.99995, 1.00005, 0.12345, 0.5, 1e-300, 5e-324,
-              99999.99995, 1.5e308, math.inf, -math.inf]
-    values += [rnd.random() for _ in range(20000)]
-    values += [rnd.uniform(-1e-3, 1e-3) for _ in range(5000)]
-    values += [rnd.uniform(-2e5, 2e5) for _ in range(5000)]
-    # values next to a half of the 4th decimal, where the fast path must step aside
-    values += [(rnd.randrange(-20000, 20000) + 0.5) / 10000.0 for _ in range(5000)]
-    values += [rnd.randrange(0, 2000001) / 2000000.0 for _ in range(5000)]
-    for x in values:
-        assert _bits(round4(x)) == _bits(round(x, 4)), x
-    assert math.isnan(round4(math.nan))
 
 
 def test_assessment_from_parts_equals_combine_assessment() -> None:
@@ -74,8 +56,3 @@ def test_batch_equals_single_analysis() -> None:
     batch = analyze_batch(posts, now=now, classifier="default")
     single = [analyze(p, now=now, classifier="default") for p in posts]
     assert batch == single
-
-
-def test_today_cache_is_date_today() -> None:
-    assert _today() == date.today()
-    assert _today() == date.today()  # the cached value

@@ -193,30 +193,6 @@ def level_for(score: float) -> str:
     return "low"
 
 
-def round4(x: float, _floor=math.floor, _copysign=math.copysign) -> float:
-    """``round(x, 4)`` for a float ``x``, bit for bit, at a fraction of its cost.
-
-    ``round(x, 4)`` rounds the exact binary value of ``x`` to 4 decimals (half to even,
-    through a decimal string) and returns the double nearest to that decimal. Here
-    ``y = x * 10000.0`` is off the exact ``x * 10**4`` by at most half an ulp of ``y``
-    (below 1e-7 while ``|y| < 1e9``), so when ``y``'s fraction is more than 1e-6 away
-    from one half the nearest integer ``n`` is certain, and ``n / 10000.0`` (both exact,
-    one correctly rounded division) is the double nearest to ``n / 10**4``. Near a half,
-    for huge values, NaN and infinities it falls back to ``round`` itself; a zero keeps
-    the sign of ``x`` as ``round`` does.
-    """
-    y = x * 10000.0
-    if -1e9 < y < 1e9:
-        n = _floor(y)
-        d = y - n
-        if d > 0.500001:
-            n += 1
-        elif d >= 0.499999:
-            return round(x, 4)
-        return n / 10000.0 if n else _copysign(0.0, x)
-    return round(x, 4)
-
-
 def score_assessment(findings: Iterable[Finding], entities: Iterable[Entity] | None = None,
                      signals: dict[str, Any] | None = None, *,
                      verification: dict[str, Any] | None = None) -> ScoreResult:
@@ -314,10 +290,10 @@ def score_assessment(findings: Iterable[Finding], entities: Iterable[Entity] | N
             for k, v in zip(("illegal", "legitimate", "awareness", "other"),
                             (p_illegal, p_legit, p_aware, p_other), strict=True))
     total = p_illegal + p_legit + p_aware + p_other or 1.0
-    probs = {"illegal": round4(p_illegal / total), "legitimate": round4(p_legit / total),
-             "awareness": round4(p_aware / total), "other": round4(p_other / total)}
-    drift = round4(1.0 - sum(probs.values()))
-    probs[label] = round4(probs[label] + drift)
+    probs = {"illegal": round(p_illegal / total, 4), "legitimate": round(p_legit / total, 4),
+             "awareness": round(p_aware / total, 4), "other": round(p_other / total, 4)}
+    drift = round(1.0 - sum(probs.values()), 4)
+    probs[label] = round(probs[label] + drift, 4)
     return ScoreResult(  # positional: risk_score, level, label, probabilities, parts
         risk_score, level_for(risk_score), label, probs,
         {"base": base, "bonus": bonus, "legit": legit, "awareness_share": share,

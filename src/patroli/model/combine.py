@@ -48,7 +48,6 @@ from patroli.analysis.score import (
     MEDIUM_MIN,
     ScoreResult,
     level_for,
-    round4,
 )
 from patroli.types import LABELS, Assessment, Entity, Finding
 
@@ -156,8 +155,8 @@ def combine(rule_result: ScoreResult, model_probs: dict[str, float] | None,
     else:
         score = min(score, max(ILLEGAL_MIN - 1, rule_result.risk_score))
     risk = int(round(max(0.0, min(100.0, score))))
-    probs = dict(zip(LABELS, map(round4, blend)))
-    probs[label] = round4(probs[label] + 1.0 - sum(probs.values()))
+    probs = {k: round(v, 4) for k, v in zip(LABELS, blend, strict=True)}
+    probs[label] = round(probs[label] + 1.0 - sum(probs.values()), 4)
     parts: dict[str, Any] = {**rule_result.parts, "rule_label": rule_result.label,
                              "rule_score": rule_result.risk_score,
                              "model_label": LABELS[pm.index(max(pm))],  # _argmax(pm)
@@ -200,8 +199,9 @@ def assessment_from_parts(rule: ScoreResult, model_probs: dict[str, float] | Non
     signals["rules"] = {"label": rule.label, "risk_score": rule.risk_score,
                         "probabilities": rule.probabilities}
     if model_probs is not None:
+        model = zip(LABELS, _floats(model_probs), strict=True)
         signals["model"] = {"version": model_version,
-                            "probabilities": dict(zip(LABELS, map(round4, _floats(model_probs))))}
+                            "probabilities": {k: round(v, 4) for k, v in model}}
     # positional, in field order: post_key, risk_score, level, label, probabilities,
     # findings, entities, rule_set_version, analyzed_at, model_version, verification, signals
     return Assessment(

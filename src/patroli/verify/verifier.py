@@ -38,9 +38,8 @@ I/O) and returns ``(findings, verification)``:
 from __future__ import annotations
 
 import re
-import time
 from collections.abc import Callable, Iterable, Sequence
-from datetime import date, datetime, timedelta
+from datetime import date
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -159,27 +158,6 @@ def _position_words_rx(position: str) -> re.Pattern[str] | None:
     return re.compile(r"(?<!\w)(?:" + "|".join(re.escape(w) for w in words) + ")")
 
 
-#: ``_today``'s cache: [start, end) of the local day (POSIX timestamps) and its date.
-_TODAY: list[Any] = [0.0, 0.0, None]
-
-
-def _today() -> date:
-    """``date.today()`` (the local date of ``time.time()``), cheaper: ``date.today()``
-    converts to local time on every call (thousands of instructions, per post); here
-    the date is kept with the timestamps of its local midnights and returned while the
-    clock is between them. (The process's time zone is read when the day is computed.)"""
-    now = time.time()
-    start, end, day = _TODAY
-    if start <= now < end:
-        return day
-    day = date.fromtimestamp(now)  # what date.today() does
-    start = datetime(day.year, day.month, day.day).timestamp()
-    nxt = day + timedelta(days=1)
-    end = datetime(nxt.year, nxt.month, nxt.day).timestamp()
-    _TODAY[:] = (start, end, day) if start <= now < end else (0.0, 0.0, None)
-    return day
-
-
 def _fmt(code: str, lang: int, **kw: str) -> str:
     tmpl = REASONS[code][2 if lang == 0 else 3]
     return tmpl.format(**{k: kw.get(k, "") for k in
@@ -254,7 +232,7 @@ class Verifier:
         if post.posted_at is not None:
             pa = post.posted_at
             return (pa.astimezone(_WIB) if pa.tzinfo else pa).date()
-        return self.today or _today()
+        return self.today or date.today()
 
     def _allowed(self, kind: str, value: str, host: str | None = None) -> str | None:
         """Why ``value`` is allowlisted, or None. host: ``host_of(value)`` when the caller
