@@ -127,17 +127,10 @@ def _lead_words(pattern: str) -> frozenset[str] | None:
             word = "".join(chars)[:_LEAD_MAX]
             return {word} if word else None
         if op is consts.IN and bounded:  # a class of word characters: each is a lead
-            chars: set[str] = set()
-            for op2, av2 in av:
-                if op2 is consts.LITERAL:
-                    chars.add(chr(av2))
-                elif op2 is consts.RANGE and av2[1] - av2[0] <= 40:
-                    chars.update(chr(c) for c in range(av2[0], av2[1] + 1))
-                elif op2 is consts.CATEGORY and av2 is consts.CATEGORY_DIGIT:
-                    chars.update("0123456789")
-                else:
-                    return None
-            return chars if all(ch.isalnum() or ch == "_" for ch in chars) else None
+            chars = _class_chars(av, consts, max_range=40)
+            if chars is None or not all(ch.isalnum() or ch == "_" for ch in chars):
+                return None
+            return chars
         if op is consts.SUBPATTERN and not av[1] and not av[2]:  # a group without flags
             return lead(list(av[-1]) + items[i + 1:], bounded)
         if op in (consts.MAX_REPEAT, consts.MIN_REPEAT) and av[0] == 0 and av[1] == 1:
@@ -173,6 +166,25 @@ def _is_word(ch: str) -> bool:
 # stand for the whole classes there.
 _ASCII_DIGITS = frozenset("0123456789")
 _ASCII_SPACES = frozenset(ch for ch in map(chr, range(128)) if ch.isspace())
+
+
+def _class_chars(av: Any, consts: Any, max_range: int = 256) -> set[str] | None:
+    """The characters of a parsed character class (``re._parser`` ``IN`` items) made of
+    literals, ranges of at most ``max_range`` code points, ``\\d`` and ``\\s`` (their
+    ASCII ones), else None."""
+    out: set[str] = set()
+    for op, arg in av:
+        if op is consts.LITERAL:
+            out.add(chr(arg))
+        elif op is consts.RANGE and arg[1] - arg[0] <= max_range:
+            out.update(chr(x) for x in range(arg[0], arg[1] + 1))
+        elif op is consts.CATEGORY and arg is consts.CATEGORY_DIGIT:
+            out |= _ASCII_DIGITS
+        elif op is consts.CATEGORY and arg is consts.CATEGORY_SPACE:
+            out |= _ASCII_SPACES
+        else:
+            return None
+    return out
 
 # ``(prefix, wholes)``, see ``_token_checks``
 _Checks = tuple[re.Pattern[str] | None,
@@ -268,23 +280,6 @@ def _token_checks(pattern: str) -> _Checks | None:
             return None if got is None else (got, True)
         return None  # (repeats are followed by ``walk``)
 
-    def chars(av: Any) -> set[str] | None:
-        """The characters of a class made of literals, small ranges, ``\\d`` and
-        ``\\s`` (their ASCII ones), else None."""
-        out: set[str] = set()
-        for op, arg in av:
-            if op is c.LITERAL:
-                out.add(chr(arg))
-            elif op is c.RANGE and arg[1] - arg[0] <= 256:
-                out.update(chr(x) for x in range(arg[0], arg[1] + 1))
-            elif op is c.CATEGORY and arg is c.CATEGORY_DIGIT:
-                out |= _ASCII_DIGITS
-            elif op is c.CATEGORY and arg is c.CATEGORY_SPACE:
-                out |= _ASCII_SPACES
-            else:
-                return None
-        return out
-
     def first(items: list[Any]) -> set[str] | None:
         """The characters one of which ``items`` consume first; None when unknown or when
         they may consume nothing."""
@@ -295,7 +290,7 @@ def _token_checks(pattern: str) -> _Checks | None:
             if op is c.LITERAL:
                 return {chr(av)}
             if op is c.IN:
-                return chars(av)
+                return _class_chars(av, c)
             if op is c.SUBPATTERN and not av[1] and not av[2]:
                 return first(list(av[3]) + rest)
             if op is c.BRANCH:
