@@ -624,7 +624,7 @@ def detect_reappearance(store: Store, *, threshold: float = 90.0, actor: str = "
                 cand_phones.setdefault(int(r.post_id), set()).add(r.value)
     # newest first; texts folded once; phone -> candidate positions (ascending = newest)
     cand_ids_arr = np.asarray(cand_ids, dtype=np.int64)
-    cand_seen = [c.first_seen_at for c in cands]
+    cand_seen = np.array([c.first_seen_at.timestamp() for c in cands], dtype=np.float64)
     cand_texts = [_norm_text(c.text) for c in cands]
     by_phone: dict[str, list[int]] = {}
     for k, cid in enumerate(cand_ids):
@@ -640,8 +640,7 @@ def detect_reappearance(store: Store, *, threshold: float = 90.0, actor: str = "
         for it, row in zip(rows, scores, strict=True):
             pid = it["post_id"]
             cutoff = it["removed_at"] if since is None else max(it["removed_at"], since)
-            eligible = np.fromiter((t > cutoff for t in cand_seen), dtype=bool,
-                                   count=len(cand_seen)) & (cand_ids_arr != pid)
+            eligible = (cand_seen > cutoff.timestamp()) & (cand_ids_arr != pid)
             best: tuple[str, float, int] | None = None
             hits = [k for ph in phones.get(pid, ()) for k in by_phone.get(ph, ()) if eligible[k]]
             if hits:
