@@ -154,6 +154,16 @@ def test_transitions_with_timestamps(store: Store) -> None:
     assert all(set(v) <= set(TRANSITIONS) for v in TRANSITIONS.values())
 
 
+def _sent(store: Store, rows: list = ROWS, at: datetime | None = None) -> int:
+    """One komdigi request for ``rows``'s posts, drafted, approved and sent (``at``)."""
+    ids = _save(store, rows)
+    rid = draft_requests(store, items_from_posts(store, ids.values()), drafted_by="ana",
+                         recipient="komdigi")[0]
+    approve_request(store, rid, "sri")
+    mark_sent(store, rid, actor="sri", at=at)
+    return rid
+
+
 def _approved(store: Store, recipient: str | None = None) -> int:
     ids = _save(store, ROWS)
     rid = draft_requests(store, items_from_posts(store, ids.values(),
@@ -213,11 +223,7 @@ class FakeFetcher:
 
 
 def test_outcome_checks_with_fake_fetcher(store: Store) -> None:
-    ids = _save(store, ROWS)
-    rid = draft_requests(store, items_from_posts(store, ids.values()), drafted_by="ana",
-                         recipient="komdigi")[0]
-    approve_request(store, rid, "sri")
-    mark_sent(store, rid, actor="sri")
+    rid = _sent(store)
     live = FetchOutcome(200, "<html><p>Loker admin</p></html>")
     fetcher = FakeFetcher({
         "https://facebook.com/p/1": FetchOutcome(404, ""),
@@ -339,11 +345,7 @@ def test_dns_failure_counts_as_removed_only_when_confirmed(store: Store) -> None
     from patroli.cases.fetch import FetchError, HostNotFoundError
     from patroli.cases.takedown import DNS_CONFIRM_HOURS
 
-    ids = _save(store, ROWS)
-    rid = draft_requests(store, items_from_posts(store, ids.values()), drafted_by="ana",
-                         recipient="komdigi")[0]
-    approve_request(store, rid, "sri")
-    mark_sent(store, rid, actor="sri")
+    rid = _sent(store)
     live = FetchOutcome(200, "<p>Loker admin</p>")
     site = "https://loker-luar.example/daftar"
     fetcher = FakeFetcher({"https://facebook.com/p/1": HostNotFoundError("host not found"),

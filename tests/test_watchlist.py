@@ -284,20 +284,25 @@ def test_cli_watchlist(tmp_path: Path) -> None:
     assert entry["removed_by"] == "ani" and entry["removed_reason"] == "selesai"
 
 
-def test_cli_allowlist_needs_a_second_person(tmp_path: Path) -> None:
-    """`watchlist add --allow` only asks; a different supervisor approves it (insider
-    safeguard, issue 6); the requester cannot approve their own request."""
-    from patroli.cli import app
+def _two_supervisors(path: Path) -> str:
+    """A database at ``path`` with supervisors "sari" and "ani"; returns its path."""
     from patroli.store import Store
     from patroli.store.users import add_user
     from patroli.web.security import PasswordService
 
-    db = str(tmp_path / "a.db")
-    store = Store(db)
+    store = Store(str(path))
     pw = PasswordService(fast=True).hash("kata-sandi-panjang")
     add_user(store, "sari", pw, "supervisor", actor="test")
     add_user(store, "ani", pw, "supervisor", actor="test")
     store.close()
+    return str(path)
+
+
+def test_cli_allowlist_needs_a_second_person(tmp_path: Path) -> None:
+    """`watchlist add --allow` only asks; a different supervisor approves it (insider
+    safeguard, issue 6); the requester cannot approve their own request."""
+    from patroli.cli import app
+    db = _two_supervisors(tmp_path / "a.db")
 
     runner = CliRunner()
 
@@ -320,16 +325,7 @@ def test_cli_bulk_allowlist_import_waits_for_a_second_person(tmp_path: Path) -> 
     """`watchlist import --allow` files one request per good row (bad rows listed with
     their row number); nothing is allow-listed until another supervisor approves."""
     from patroli.cli import app
-    from patroli.store import Store
-    from patroli.store.users import add_user
-    from patroli.web.security import PasswordService
-
-    db = str(tmp_path / "b.db")
-    store = Store(db)
-    pw = PasswordService(fast=True).hash("kata-sandi-panjang")
-    add_user(store, "sari", pw, "supervisor", actor="test")
-    add_user(store, "ani", pw, "supervisor", actor="test")
-    store.close()
+    db = _two_supervisors(tmp_path / "b.db")
     src = tmp_path / "allow.csv"
     src.write_text("kind,value,reason,source\n"
                    "phone,0812-0000-3185,kantor agensi terdaftar,BP3MI\n"
